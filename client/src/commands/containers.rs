@@ -1,0 +1,715 @@
+//! Container commands: ps, run, rm (and their `container ...` forms).
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use bindings::api::containers::{AttachOptions, ListContainers, RemoveOptions};
+use bindings::stream::{Demuxer, StreamId};
+use clap::{Args, Subcommand};
+use serde_json::{json, Map, Value};
+use tokio::io::AsyncWriteExt;
+
+use crate::context::GlobalOpts;
+use crate::exit::{exec_failure_code, Failure};
+use crate::format;
+use crate::output::{ago, go_json_indent, human_duration, human_size, now_unix};
+
+#[derive(Subcommand, Debug)]
+pub enum ContainerCmd {
+    /// List containers.
+    #[command(visible_aliases = ["ls", "list"])]
+    Ps(PsArgs),
+    /// Run a command in a new container.
+    Run(RunArgs),
+    /// Remove one or more containers.
+    Rm(RmArgs),
+}
+
+pub async fn container(g: &GlobalOpts, c: ContainerCmd) -> Result<u8, Failure> {
+    match c {
+        ContainerCmd::Ps(a) => ps(g, a).await,
+        ContainerCmd::Run(a) => run(g, a).await,
+        ContainerCmd::Rm(a) => rm(g, a).await,
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct PsArgs {
+    /// Show all the containers, default is only running containers.
+    #[arg(short, long)]
+    all: bool,
+    /// Filter output based on conditions given.
+    #[arg(short, long = "filter")]
+    filter: Vec<String>,
+    /// Pretty-print containers to JSON or using a Go template.
+    #[arg(long)]
+    format: Option<String>,
+    /// Print the n last created containers (all states).
+    #[arg(short = 'n', long, default_value_t = -1, allow_negative_numbers = true)]
+    last: i64,
+    /// Display the extended information.
+    #[arg(long)]
+    no_trunc: bool,
+    /// Do not print headers.
+    #[arg(long)]
+    noheading: bool,
+    /// Print the numeric IDs of the containers only.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Display the total file sizes.
+    #[arg(short, long)]
+    size: bool,
+    /// Show containers in storage not controlled by Podman.
+    #[arg(long)]
+    external: bool,
+    /// Print the ID and name of the pod the containers are associated with.
+    #[arg(short, long)]
+    pod: bool,
+    /// Sort output by: command, created, id, image, names, runningfor, size, status.
+    #[arg(long, value_parser = ["command", "created", "id", "image", "names", "runningfor", "size", "status"])]
+    sort: Option<String>,
+}
+
+fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+fn i(v: &Value, k: &str) -> i64 {
+    v.get(k).and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn trunc(id: &str, no_trunc: bool) -> String {
+    if no_trunc {
+        id.to_string()
+    } else {
+        id.chars().take(12).collect()
+    }
+}
+
+/// Seconds since the epoch of the `Created` field, which libpod sends as RFC 3339.
+fn created_unix(c: &Value) -> i64 {
+    match c.get("Created") {
+        Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
+        Some(Value::String(t)) => parse_rfc3339(t).unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// Minimal RFC 3339 parser (libpod timestamps), to whole seconds.
+pub fn parse_rfc3339(t: &str) -> Option<i64> {
+    let (date, rest) = t.split_once('T')?;
+    let mut d = date.split('-');
+    let (y, m, day): (i64, i64, i64) = (
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+    );
+    let tz_pos = rest.find(['Z', '+', '-']).unwrap_or(rest.len());
+    let (clock, tz) = rest.split_at(tz_pos);
+    let mut c = clock.split(':');
+    let (hh, mm): (i64, i64) = (c.next()?.parse().ok()?, c.next()?.parse().ok()?);
+    let ss: f64 = c.next()?.parse().ok()?;
+    let offset = if tz.is_empty() || tz == "Z" {
+        0
+    } else {
+        let sign = if tz.starts_with('-') { -1 } else { 1 };
+        let (oh, om) = tz[1..].split_once(':')?;
+        sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60)
+    };
+    // Days from civil date (proleptic Gregorian), Howard Hinnant's algorithm.
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = if y2 >= 0 { y2 } else { y2 - 399 } / 400;
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    Some(days * 86400 + hh * 3600 + mm * 60 + ss as i64 - offset)
+}
+
+fn title(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// podman's ps STATUS column.
+fn status(c: &Value) -> String {
+    let mut st = match s(c, "State") {
+        "running" => format!("Up {}", human_duration(now_unix() - i(c, "StartedAt"))),
+        "exited" | "stopped" => format!(
+            "Exited ({}) {} ago",
+            i(c, "ExitCode"),
+            human_duration(now_unix() - i(c, "ExitedAt"))
+        ),
+        other => title(other),
+    };
+    let hc = s(c, "Status");
+    if !hc.is_empty() {
+        st.push_str(&format!(" ({hc})"));
+    }
+    st
+}
+
+fn ports(c: &Value) -> String {
+    let mut out = Vec::new();
+    if let Some(ps) = c.get("Ports").and_then(Value::as_array) {
+        for p in ps {
+            let host_ip = match s(p, "host_ip") {
+                "" => "0.0.0.0",
+                ip => ip,
+            };
+            let (hp, cp, range) = (i(p, "host_port"), i(p, "container_port"), i(p, "range"));
+            let proto = s(p, "protocol");
+            if range > 1 {
+                out.push(format!(
+                    "{host_ip}:{hp}-{}->{cp}-{}/{proto}",
+                    hp + range - 1,
+                    cp + range - 1
+                ));
+            } else {
+                out.push(format!("{host_ip}:{hp}->{cp}/{proto}"));
+            }
+        }
+    }
+    out.join(", ")
+}
+
+/// The fields podman's `psReporter` offers to templates, computed as podman computes them.
+fn ps_row(c: &Value, no_trunc: bool) -> Value {
+    let mut m: Map<String, Value> = c.as_object().cloned().unwrap_or_default();
+    let command = c
+        .get("Command")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default();
+    let command = if !no_trunc && command.len() > 17 {
+        format!("{}...", &command[..command.floor_char_boundary(17)])
+    } else {
+        command
+    };
+    let names = c
+        .get("Names")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let created = created_unix(c);
+    m.insert("ID".into(), json!(trunc(s(c, "Id"), no_trunc)));
+    m.insert("ImageID".into(), json!(trunc(s(c, "ImageID"), no_trunc)));
+    m.insert("Pod".into(), json!(trunc(s(c, "Pod"), no_trunc)));
+    m.insert("Command".into(), json!(command));
+    m.insert("Names".into(), json!(names));
+    m.insert("Status".into(), json!(status(c)));
+    m.insert("State".into(), json!(s(c, "State")));
+    m.insert("CreatedHuman".into(), json!(ago(created)));
+    m.insert("RunningFor".into(), json!(ago(created)));
+    m.insert("CreatedAt".into(), json!(s(c, "Created")));
+    m.insert("Ports".into(), json!(ports(c)));
+    m.insert("Restarts".into(), json!(i(c, "Restarts").to_string()));
+    let networks = c
+        .get("Networks")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    m.insert("Networks".into(), json!(networks));
+    if let Some(sz) = c.get("Size").filter(|v| v.is_object()) {
+        let rw = sz.get("RwSize").and_then(Value::as_f64).unwrap_or(0.0);
+        let root = sz.get("RootFsSize").and_then(Value::as_f64).unwrap_or(0.0);
+        m.insert(
+            "Size".into(),
+            json!(format!("{} (virtual {})", human_size(rw), human_size(root))),
+        );
+    }
+    if let Some(ns) = c.get("Namespaces").and_then(Value::as_object) {
+        for (k, v) in ns {
+            m.entry(k.clone()).or_insert(v.clone());
+        }
+    }
+    Value::Object(m)
+}
+
+fn ps_headers() -> HashMap<String, String> {
+    [
+        ("ID", "CONTAINER ID"),
+        ("CreatedHuman", "CREATED"),
+        ("Pod", "POD ID"),
+        ("PodName", "PODNAME"),
+        ("RunningFor", "RUNNING FOR"),
+        ("Cgroup", "CGROUPNS"),
+        ("User", "USERNS"),
+        ("PIDNS", "PIDNS"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+fn sort_key(c: &Value, by: &str) -> (String, i64) {
+    match by {
+        "command" => (ps_row(c, true)["Command"].as_str().unwrap_or("").into(), 0),
+        "created" | "runningfor" => (String::new(), created_unix(c)),
+        "id" => (s(c, "Id").into(), 0),
+        "image" => (s(c, "Image").into(), 0),
+        "names" => (ps_row(c, true)["Names"].as_str().unwrap_or("").into(), 0),
+        "status" => (s(c, "State").into(), 0),
+        "size" => (
+            String::new(),
+            c.get("Size")
+                .and_then(|s| s.get("RootFsSize"))
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
+        ),
+        _ => (String::new(), 0),
+    }
+}
+
+pub async fn ps(g: &GlobalOpts, a: PsArgs) -> Result<u8, Failure> {
+    if a.quiet && a.size {
+        return Err(Failure::msg("quiet conflicts with size and namespace"));
+    }
+    for f in &a.filter {
+        if !f.contains('=') {
+            return Err(Failure::msg(format!("invalid filter {f:?}")));
+        }
+    }
+    let client = g.client().await?;
+    let opts = ListContainers {
+        all: a.all,
+        filters: a.filter.clone(),
+        last: (a.last >= 0).then_some(a.last),
+        size: a.size,
+        external: a.external,
+        namespace: false,
+    };
+    let mut list = client.containers(&opts).await?;
+    if let Some(by) = &a.sort {
+        list.sort_by_key(|c| sort_key(c, by));
+    }
+    let fmt = a.format.as_deref();
+    let mut out = std::io::stdout().lock();
+    if fmt.is_some_and(format::is_json) {
+        // podman prints ListContainer with Created as unix seconds and the human fields filled.
+        let rows: Vec<Value> = list
+            .iter()
+            .map(|c| {
+                let mut m = c.as_object().cloned().unwrap_or_default();
+                let created = created_unix(c);
+                m.remove("Created");
+                m.insert("CreatedAt".into(), json!(ago(created)));
+                m.insert("Status".into(), json!(status(c)));
+                m.insert("Created".into(), json!(created));
+                Value::Object(m)
+            })
+            .collect();
+        writeln!(out, "{}", go_json_indent(&Value::Array(rows), "  "))?;
+        return Ok(0);
+    }
+    if a.quiet && fmt.is_none() {
+        for c in &list {
+            writeln!(out, "{}", trunc(s(c, "Id"), a.no_trunc))?;
+        }
+        return Ok(0);
+    }
+    let rows: Vec<Value> = list.iter().map(|c| ps_row(c, a.no_trunc)).collect();
+    let (template, user) = match fmt {
+        Some(f) => (f.to_string(), true),
+        None => {
+            let mut row =
+                "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+                    .to_string();
+            if a.pod {
+                row.push_str("\t{{.Pod}}\t{{.PodName}}");
+            }
+            if a.size {
+                row.push_str("\t{{.Size}}");
+            }
+            (row, false)
+        }
+    };
+    format::print_rows(&template, &rows, &ps_headers(), user, a.noheading, &mut out)
+        .map_err(|e| Failure::msg(e.to_string()))?;
+    Ok(0)
+}
+
+#[derive(Args, Debug)]
+#[command(trailing_var_arg = true)]
+pub struct RunArgs {
+    /// Remove container (and pod if created) after exit.
+    #[arg(long)]
+    rm: bool,
+    /// Assign a name to the container.
+    #[arg(long)]
+    name: Option<String>,
+    /// Run container in background and print container ID.
+    #[arg(short, long)]
+    detach: bool,
+    /// Keep STDIN open even if not attached.
+    #[arg(short, long)]
+    interactive: bool,
+    /// Set environment variables in container.
+    #[arg(short, long = "env")]
+    env: Vec<String>,
+    /// Pull image policy: always, missing, never, newer.
+    #[arg(long, default_value = "missing", value_parser = ["always", "missing", "never", "newer"])]
+    pull: String,
+    /// Suppress output information when pulling images.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Image, then the command and its arguments.
+    #[arg(
+        required = true,
+        allow_hyphen_values = true,
+        value_name = "IMAGE [COMMAND [ARG...]]"
+    )]
+    image_and_command: Vec<String>,
+}
+
+fn env_map(env: &[String]) -> Map<String, Value> {
+    let mut m = Map::new();
+    for e in env {
+        match e.split_once('=') {
+            Some((k, v)) => {
+                m.insert(k.to_string(), json!(v));
+            }
+            // `-e NAME` takes the value from our environment, as podman does.
+            None => {
+                if let Ok(v) = std::env::var(e) {
+                    m.insert(e.clone(), json!(v));
+                }
+            }
+        }
+    }
+    m
+}
+
+pub async fn run(g: &GlobalOpts, a: RunArgs) -> Result<u8, Failure> {
+    let image = a.image_and_command[0].clone();
+    let command: Vec<String> = a.image_and_command[1..].to_vec();
+    let client = g.client().await?;
+
+    let present = client.image_exists(&image).await?;
+    match a.pull.as_str() {
+        "never" if !present => {
+            return Err(Failure::msg(format!(
+                "{image}: image not known (pull policy is \"never\")"
+            )))
+        }
+        "always" | "newer" => pull(&client, &image, &a.pull, a.quiet).await?,
+        "missing" if !present => pull(&client, &image, "missing", a.quiet).await?,
+        _ => {}
+    }
+
+    let mut spec = json!({
+        "image": image,
+        "stdin": a.interactive,
+        "terminal": false,
+        // The engine removes the container when it exits, even if this client is killed.
+        "remove": a.rm,
+    });
+    if !command.is_empty() {
+        spec["command"] = json!(command);
+    }
+    if let Some(n) = &a.name {
+        spec["name"] = json!(n);
+    }
+    if !a.env.is_empty() {
+        spec["env"] = Value::Object(env_map(&a.env));
+    }
+    let created = client.container_create(&spec).await?;
+    for w in created.warnings.iter().flatten() {
+        eprintln!("WARN[0000] {w}");
+    }
+    let id = created.id;
+
+    if a.detach {
+        client
+            .container_start(&id, None)
+            .await
+            .map_err(start_failure)?;
+        println!("{id}");
+        return Ok(0);
+    }
+
+    let attach = match client
+        .container_attach(
+            &id,
+            &AttachOptions {
+                stdin: a.interactive,
+                stdout: true,
+                stderr: true,
+                ..Default::default()
+            },
+        )
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => {
+            // podman 4.x starts a created container while attaching, so a command that
+            // cannot be run is reported here.
+            if a.rm {
+                remove_quietly(&client, &id).await;
+            }
+            return Err(start_failure(e));
+        }
+    };
+    let (reader, mut writer) = tokio::io::split(attach);
+
+    // The wait must be registered before the start: with --rm the engine may remove a fast
+    // container before a later wait could see it exit.
+    let waiter = {
+        let client = client.clone();
+        let id = id.clone();
+        tokio::spawn(async move { client.container_wait(&id, &[]).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+
+    if let Err(e) = client.container_start(&id, None).await {
+        if a.rm {
+            remove_quietly(&client, &id).await;
+        }
+        return Err(start_failure(e));
+    }
+
+    let stdin_task = if a.interactive {
+        Some(tokio::spawn(async move {
+            let mut stdin = tokio::io::stdin();
+            let _ = tokio::io::copy(&mut stdin, &mut writer).await;
+            // EOF on our stdin becomes EOF on the container's (channel half-close).
+            let _ = writer.shutdown().await;
+        }))
+    } else {
+        drop(writer);
+        None
+    };
+
+    let mut demux = Demuxer::new(reader);
+    let mut stdout = tokio::io::stdout();
+    let mut stderr = tokio::io::stderr();
+    loop {
+        match demux.next().await {
+            Ok(Some((StreamId::Stdout, data))) => {
+                stdout.write_all(&data).await?;
+                stdout.flush().await?;
+            }
+            Ok(Some((StreamId::Stderr, data))) => {
+                stderr.write_all(&data).await?;
+                stderr.flush().await?;
+            }
+            Ok(Some((StreamId::ServerError, data))) => {
+                // The engine reports a failed start of the attached container on stream 3;
+                // podman derives 126/127 from that message too.
+                let msg = String::from_utf8_lossy(&data).trim().to_string();
+                return Err(Failure::with_code(exec_failure_code(&msg), msg));
+            }
+            Ok(Some((StreamId::Stdin, _))) => {}
+            Ok(None) => break,
+            Err(e) => {
+                tracing::debug!("attach stream ended: {e}");
+                break;
+            }
+        }
+    }
+    if let Some(t) = stdin_task {
+        t.abort();
+    }
+    let code = match waiter.await {
+        Ok(Ok(code)) => code,
+        // A container whose command cannot be started fails the wait with the runtime's
+        // message; it decides 126/127 as for a failed start.
+        Ok(Err(e)) => return Err(start_failure(e)),
+        Err(e) => return Err(Failure::msg(format!("waiting for the container: {e}"))),
+    };
+    if a.rm {
+        // Normally already gone (the engine removes it); make sure.
+        remove_quietly(&client, &id).await;
+    }
+    Ok(code.clamp(0, 255) as u8)
+}
+
+async fn remove_quietly(client: &bindings::http::ApiClient, id: &str) {
+    let opts = RemoveOptions {
+        force: true,
+        volumes: true,
+        ignore: true,
+        ..Default::default()
+    };
+    if let Err(e) = client.container_remove(id, &opts).await {
+        tracing::debug!("removing {id}: {e}");
+    }
+}
+
+fn start_failure(e: bindings::Error) -> Failure {
+    let msg = e.to_string();
+    let code = exec_failure_code(&msg);
+    Failure::with_code(code, msg)
+}
+
+async fn pull(
+    client: &bindings::http::ApiClient,
+    image: &str,
+    policy: &str,
+    quiet: bool,
+) -> Result<(), Failure> {
+    if !quiet {
+        eprintln!("Resolving \"{image}\" ...");
+    }
+    client
+        .pull(image, policy, quiet, |line| {
+            if !quiet {
+                eprint!("{line}");
+            }
+        })
+        .await?;
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct RmArgs {
+    /// Remove all containers.
+    #[arg(short, long)]
+    all: bool,
+    /// Force removal of a running or unusable container.
+    #[arg(short, long)]
+    force: bool,
+    /// Ignore errors when a specified container is missing.
+    #[arg(short, long)]
+    ignore: bool,
+    /// Remove anonymous volumes associated with the container.
+    #[arg(short, long)]
+    volumes: bool,
+    /// Remove container and all containers that depend on it.
+    #[arg(long)]
+    depend: bool,
+    /// Seconds to wait for stop before killing the container.
+    #[arg(short, long)]
+    time: Option<u32>,
+    /// Containers to remove.
+    containers: Vec<String>,
+}
+
+pub async fn rm(g: &GlobalOpts, a: RmArgs) -> Result<u8, Failure> {
+    if a.all && !a.containers.is_empty() {
+        return Err(Failure::msg(
+            "when using the --all switch, you may not pass any containers names or IDs",
+        ));
+    }
+    if !a.all && a.containers.is_empty() {
+        return Err(Failure::msg("you must provide at least one name or id"));
+    }
+    let client = g.client().await?;
+    let targets: Vec<String> = if a.all {
+        client
+            .containers(&ListContainers {
+                all: true,
+                ..Default::default()
+            })
+            .await?
+            .iter()
+            .map(|c| s(c, "Id").to_string())
+            .collect()
+    } else {
+        a.containers.clone()
+    };
+    let opts = RemoveOptions {
+        force: a.force,
+        volumes: a.volumes,
+        ignore: a.ignore,
+        depend: a.depend,
+        timeout: a.time,
+    };
+    // podman rm: 1 when a container did not exist, 2 when one is running, 125 otherwise.
+    let mut code = 0u8;
+    let mut out = std::io::stdout().lock();
+    for name in &targets {
+        match client.container_remove(name, &opts).await {
+            Ok(reports) => {
+                for r in reports {
+                    match r.err {
+                        Some(err) if !err.is_empty() => {
+                            eprintln!("Error: {err}");
+                            code = code.max(125);
+                        }
+                        _ => writeln!(out, "{}", if a.all { &r.id } else { name })?,
+                    }
+                }
+            }
+            Err(e) if e.status() == Some(404) => {
+                eprintln!("Error: {e}");
+                if code == 0 {
+                    code = 1;
+                }
+            }
+            Err(e) if e.status() == Some(409) => {
+                eprintln!("Error: {e}");
+                if code < 2 {
+                    code = 2;
+                }
+            }
+            Err(e) if e.status().is_none() => return Err(e.into()),
+            Err(e) => {
+                eprintln!("Error: {e}");
+                code = 125;
+            }
+        }
+    }
+    Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_rfc3339("2026-11-28T11:00:00.123456789Z"),
+            Some(1795863600)
+        );
+        assert_eq!(parse_rfc3339("2026-11-28T12:00:00+01:00"), Some(1795863600));
+        assert_eq!(parse_rfc3339("garbage"), None);
+    }
+
+    #[test]
+    fn ps_status_and_ports() {
+        let c = json!({"State": "created", "Status": ""});
+        assert_eq!(status(&c), "Created");
+        let c = json!({"State": "exited", "ExitCode": 3, "ExitedAt": now_unix() - 5, "Status": ""});
+        assert_eq!(status(&c), "Exited (3) 5 seconds ago");
+        let c = json!({"Ports": [
+            {"host_ip": "", "host_port": 8080, "container_port": 80, "protocol": "tcp", "range": 1},
+            {"host_ip": "127.0.0.1", "host_port": 9000, "container_port": 9000, "protocol": "udp", "range": 3}
+        ]});
+        assert_eq!(
+            ports(&c),
+            "0.0.0.0:8080->80/tcp, 127.0.0.1:9000-9002->9000-9002/udp"
+        );
+    }
+
+    #[test]
+    fn ps_row_truncates_like_podman() {
+        let c = json!({"Id": "0123456789abcdef0123", "Command": ["sh", "-c", "echo hello world forever"],
+                       "Names": ["n1"], "State": "running", "StartedAt": now_unix()});
+        let r = ps_row(&c, false);
+        assert_eq!(r["ID"], "0123456789ab");
+        assert_eq!(r["Command"], "sh -c echo hello ...");
+        assert_eq!(r["Names"], "n1");
+        let r = ps_row(&c, true);
+        assert_eq!(r["ID"], "0123456789abcdef0123");
+        assert_eq!(r["Command"], "sh -c echo hello world forever");
+    }
+}

@@ -1,0 +1,238 @@
+//! System commands: version, info, and the `system` group.
+
+use std::io::Write;
+
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+
+use crate::commands::connection::{self, ConnectionCmd};
+use crate::context::GlobalOpts;
+use crate::exit::Failure;
+use crate::format;
+use crate::output::{go_json_indent, yaml};
+
+#[derive(Subcommand, Debug)]
+pub enum SystemCmd {
+    /// Manage remote API service destinations.
+    #[command(subcommand, alias = "context")]
+    Connection(ConnectionCmd),
+    /// Display podman system information.
+    Info(InfoArgs),
+    /// Display the podman version information.
+    Version(VersionArgs),
+    /// Run an API service (not built yet).
+    #[command(disable_help_flag = true)]
+    Service {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    #[command(external_subcommand)]
+    Other(Vec<String>),
+}
+
+pub async fn system(g: &GlobalOpts, c: SystemCmd) -> Result<u8, Failure> {
+    match c {
+        SystemCmd::Connection(c) => connection::run(g, c).await,
+        SystemCmd::Info(a) => info(g, a).await,
+        SystemCmd::Version(a) => version(g, a).await,
+        SystemCmd::Service { .. } => Err(Failure::not_built(
+            "system service",
+            "the SSH-tunnelled API server is not built yet",
+        )),
+        SystemCmd::Other(args) => {
+            let name = args.first().cloned().unwrap_or_default();
+            match name.as_str() {
+                "df" | "prune" | "events" | "check" => {
+                    Err(Failure::not_built(&format!("system {name}"), ""))
+                }
+                "migrate" | "renumber" | "reset" => Err(Failure::msg(format!(
+                    "cannot use command \"podman-remote system {name}\" with the remote podman client"
+                ))),
+                _ => Err(Failure::msg(format!(
+                    "unrecognized command `podman-remote system {name}`\nTry 'podman-remote system --help' for more information"
+                ))),
+            }
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct VersionArgs {
+    /// Change the output format to JSON or a Go template.
+    #[arg(short, long)]
+    format: Option<String>,
+}
+
+/// Go's `time.ANSIC` layout ("Mon Jan _2 15:04:05 2006") in UTC.
+fn ansic(unix: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = unix.div_euclid(86400);
+    let secs = unix.rem_euclid(86400);
+    let z = days + 719468;
+    let era = if z >= 0 { z } else { z - 146096 } / 146097;
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    format!(
+        "{} {} {:>2} {:02}:{:02}:{:02} {y}",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(m - 1) as usize],
+        d,
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+fn client_version(api: &str) -> Value {
+    json!({
+        "APIVersion": api,
+        "Version": env!("CARGO_PKG_VERSION"),
+        "GoVersion": "n/a (podman-remote is written in Rust)",
+        "GitCommit": "",
+        "BuiltTime": ansic(0),
+        "Built": 0,
+        "OsArch": format!("{}/{}", std::env::consts::OS, go_arch()),
+        "Os": std::env::consts::OS,
+    })
+}
+
+fn go_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        other => other,
+    }
+}
+
+/// podman's mapping of the engine's Docker-style version document to its own shape.
+fn server_version(v: &Value) -> Value {
+    let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let mut api = s("ApiVersion");
+    if let Some(comps) = v.get("Components").and_then(Value::as_array) {
+        for c in comps {
+            if c.get("Name").and_then(Value::as_str) == Some("Podman Engine") {
+                if let Some(a) = c
+                    .get("Details")
+                    .and_then(|d| d.get("APIVersion"))
+                    .and_then(Value::as_str)
+                {
+                    api = a.to_string();
+                }
+            }
+        }
+    }
+    let built = v
+        .get("BuildTime")
+        .and_then(Value::as_str)
+        .and_then(crate::commands::containers::parse_rfc3339)
+        .unwrap_or(0);
+    json!({
+        "APIVersion": api,
+        "Version": s("Version"),
+        "GoVersion": s("GoVersion"),
+        "GitCommit": s("GitCommit"),
+        "BuiltTime": ansic(built),
+        "Built": built,
+        "OsArch": format!("{}/{}", s("Os"), s("Arch")),
+        "Os": s("Os"),
+    })
+}
+
+const VERSION_TEMPLATE: &str = "{{with .Client -}}
+Client:       Podman Engine
+Version:      {{.Version}}
+API Version:  {{.APIVersion}}
+Go Version:   {{.GoVersion}}
+{{if .GitCommit -}}Git Commit:   {{.GitCommit}}
+{{end -}}
+Built:        {{.BuiltTime}}
+OS/Arch:      {{.OsArch}}
+{{- end}}
+{{- if .Server }}{{with .Server}}
+
+Server:       Podman Engine
+Version:      {{.Version}}
+API Version:  {{.APIVersion}}
+Go Version:   {{.GoVersion}}
+{{if .GitCommit -}}Git Commit:   {{.GitCommit}}
+{{end -}}
+Built:        {{.BuiltTime}}
+OS/Arch:      {{.OsArch}}
+{{- end}}{{- end}}
+";
+
+pub async fn version(g: &GlobalOpts, a: VersionArgs) -> Result<u8, Failure> {
+    let client = g.client().await?;
+    let server = server_version(&client.version().await?);
+    let report = json!({
+        "Client": client_version(client.server_version()),
+        "Server": server,
+    });
+    let mut out = std::io::stdout().lock();
+    match a.format.as_deref() {
+        Some(f) if format::is_json(f) => {
+            writeln!(out, "{}", go_json_indent(&report, "    "))?;
+        }
+        Some(f) => {
+            format::render_one(f, &report, &mut out).map_err(|e| Failure::msg(e.to_string()))?
+        }
+        None => format::render_one(VERSION_TEMPLATE, &report, &mut out)
+            .map_err(|e| Failure::msg(e.to_string()))?,
+    }
+    Ok(0)
+}
+
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    /// Change the output format to JSON or a Go template.
+    #[arg(short, long)]
+    format: Option<String>,
+    /// Ignored: podman-remote always shows the remote engine's details.
+    #[arg(short = 'D', long, hide = true)]
+    debug: bool,
+}
+
+pub async fn info(g: &GlobalOpts, a: InfoArgs) -> Result<u8, Failure> {
+    let client = g.client().await?;
+    let info = client.info().await?;
+    let mut out = std::io::stdout().lock();
+    match a.format.as_deref() {
+        Some(f) if format::is_json(f) => writeln!(out, "{}", go_json_indent(&info, "  "))?,
+        Some(f) => {
+            format::render_one(f, &info, &mut out).map_err(|e| Failure::msg(e.to_string()))?
+        }
+        None => write!(out, "{}", yaml(&info))?,
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ansic_like_go() {
+        assert_eq!(ansic(0), "Thu Jan  1 00:00:00 1970");
+        assert_eq!(ansic(1795863600), "Sat Nov 28 11:00:00 2026");
+    }
+
+    #[test]
+    fn server_version_mapping() {
+        let v = json!({"Version": "4.3.1", "ApiVersion": "1.41", "GoVersion": "go1.19.8",
+            "Os": "linux", "Arch": "amd64", "BuildTime": "1970-01-01T00:00:00+00:00",
+            "Components": [{"Name": "Podman Engine", "Details": {"APIVersion": "4.3.1"}}]});
+        let s = server_version(&v);
+        assert_eq!(s["APIVersion"], "4.3.1");
+        assert_eq!(s["OsArch"], "linux/amd64");
+        assert_eq!(s["BuiltTime"], "Thu Jan  1 00:00:00 1970");
+    }
+}

@@ -1,0 +1,94 @@
+//! Global flags and the connection they select (podman's precedence: `--connection`, `--url`,
+//! `CONTAINER_CONNECTION`, `CONTAINER_HOST` + `CONTAINER_SSHKEY`, the default connection, then
+//! the local default socket).
+
+use std::path::PathBuf;
+
+use bindings::connections::{select, Registry, SelectInput};
+use bindings::http::ApiClient;
+use bindings::ssh::session::ConnectOptions;
+use bindings::url::ConnectionUrl;
+use clap::Args;
+
+use crate::exit::Failure;
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct GlobalOpts {
+    /// URL to access the podman service (ssh://, unix:// or tcp://).
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        alias = "host",
+        short_alias = 'H'
+    )]
+    pub url: Option<String>,
+
+    /// Connection to use for remote podman service.
+    #[arg(short = 'c', long, global = true, value_name = "NAME")]
+    pub connection: Option<String>,
+
+    /// Path to an SSH identity file (CONTAINER_SSHKEY).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub identity: Option<String>,
+
+    /// Log messages at and above this level: debug, info, warn, error.
+    #[arg(long, global = true, default_value = "warn", value_name = "LEVEL",
+          value_parser = ["trace", "debug", "info", "warn", "error", "fatal", "panic"])]
+    pub log_level: String,
+
+    /// Accepted for compatibility: podman-remote is always remote.
+    #[arg(short = 'r', long, global = true, hide = true)]
+    pub remote: bool,
+}
+
+pub fn init_logging(level: &str) {
+    let level = match level {
+        "fatal" | "panic" => "error",
+        l => l,
+    };
+    // Our own crates log at the chosen level; russh's internals only from debug on, since its
+    // info messages mean nothing to a podman user.
+    let filter = format!(
+        "{level},russh={}",
+        if matches!(level, "debug" | "trace") {
+            level
+        } else {
+            "error"
+        }
+    );
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .try_init();
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+impl GlobalOpts {
+    /// Connect to the selected engine and ping it.
+    pub async fn client(&self) -> Result<ApiClient, Failure> {
+        let registry = Registry::from_env();
+        let envf = |n: &str| env(n);
+        let sel = select(
+            &registry,
+            &SelectInput {
+                connection: self.connection.as_deref(),
+                url: self.url.as_deref(),
+                identity: self.identity.as_deref(),
+                env: &envf,
+            },
+        )?;
+        let url = ConnectionUrl::parse(&sel.uri)?;
+        let opts = ConnectOptions {
+            identity: sel.identity.as_ref().map(PathBuf::from),
+            interactive: None,
+        };
+        let transport = bindings::transport::open(&url, &opts).await?;
+        Ok(ApiClient::connect(transport).await?)
+    }
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what building podman-remote and running its tests need on Debian 12, as root:
+# Debian packages and the Rust cross targets. Used by .ci/run and by the README.
+set -euo pipefail
+
+# Never stop at a debconf prompt: there is no terminal to answer in CI.
+export DEBIAN_FRONTEND=noninteractive
+
+apt-get update
+
+# --no-install-recommends keeps the machine minimal, so every package the
+# tests rely on is named here, with the reason:
+#
+#   podman          the engine behind the e2e tests (`podman system service`
+#                   on a private socket) and the reference 4.3.1 remote client.
+#   runc            the OCI runtime the e2e engine is configured with (crun,
+#                   podman's first choice, fails on this machine's hybrid
+#                   cgroup layout). Named so apt satisfies podman's
+#                   "crun | runc" dependency with runc alone.
+#   conmon          container monitor (a podman dependency anyway).
+#   netavark        network backend the engine is configured with. Named
+#                   because otherwise apt satisfies containers-common's
+#                   "containernetworking-plugins | netavark" with CNI.
+#   aardvark-dns    netavark's DNS server, used by user-created networks.
+#   iptables        netavark programs the bridge's NAT/port rules by running
+#                   `iptables`; Debian's netavark does not depend on it.
+#   catatonit       podman builds the pod infra ("pause") image locally from
+#                   it, so pods work without a registry; also `run --init`.
+#   openssh-server  /usr/sbin/sshd, started privately by the e2e tests.
+#   openssh-client  ssh, ssh-keygen, ssh-agent, ssh-add for the e2e tests.
+#   busybox-static  the e2e test image is a rootfs made of this static binary
+#                   (no container registry is reachable).
+#   hyperfine       benchmarks (bench/).
+#   musl-tools      musl-gcc, for the static x86_64-unknown-linux-musl build.
+#   gcc-mingw-w64-x86-64  linker for the x86_64-pc-windows-gnu compile check.
+#   ca-certificates rustup's HTTPS downloads below.
+#
+# Deliberately not installed: uidmap, slirp4netns, fuse-overlayfs, buildah,
+# dbus-user-session (rootless podman only; the tests run rootful with the
+# vfs storage driver), crun, containernetworking-plugins, criu.
+apt-get install -y --no-install-recommends \
+    podman runc conmon netavark aardvark-dns iptables catatonit \
+    openssh-server openssh-client busybox-static \
+    hyperfine musl-tools gcc-mingw-w64-x86-64 ca-certificates
+
+# The toolchain is rustup's; a non-login CI shell may not have it on PATH.
+if ! command -v cargo >/dev/null && [ -f "$HOME/.cargo/env" ]; then
+    # shellcheck disable=SC1091
+    . "$HOME/.cargo/env"
+fi
+rustup target add x86_64-unknown-linux-musl x86_64-pc-windows-gnu
+
