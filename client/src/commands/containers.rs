@@ -191,7 +191,11 @@ fn ps_row(c: &Value, no_trunc: bool) -> Value {
         })
         .unwrap_or_default();
     let command = if !no_trunc && command.len() > 17 {
-        format!("{}...", &command[..command.floor_char_boundary(17)])
+        let mut cut = 17;
+        while !command.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}...", &command[..cut])
     } else {
         command
     };
@@ -308,7 +312,7 @@ pub async fn ps(g: &GlobalOpts, a: PsArgs) -> Result<u8, Failure> {
             .map(|c| {
                 let mut m = c.as_object().cloned().unwrap_or_default();
                 let created = created_unix(c);
-                m.remove("Created");
+                m.shift_remove("Created");
                 m.insert("CreatedAt".into(), json!(ago(created)));
                 m.insert("Status".into(), json!(status(c)));
                 m.insert("Created".into(), json!(created));

@@ -169,10 +169,23 @@ pub async fn images(g: &GlobalOpts, a: ImagesArgs) -> Result<u8, Failure> {
         let json_rows: Vec<Value> = list
             .iter()
             .map(|img| {
-                let mut m = img.as_object().cloned().unwrap_or_default();
                 let created = img.get("Created").and_then(Value::as_i64).unwrap_or(0);
-                m.remove("Created");
-                m.remove("RepoTags");
+                let src = img.as_object().cloned().unwrap_or_default();
+                // podman re-encodes its ImageSummary struct: its field order, RepoTags nulled,
+                // Created as unix seconds and CreatedAt added at the end; fields of newer
+                // engines that we do not know keep the engine's order after ours.
+                let mut m = serde_json::Map::new();
+                for k in IMAGE_SUMMARY_ORDER {
+                    if let Some(v) = src.get(*k) {
+                        m.insert(k.to_string(), v.clone());
+                    }
+                }
+                for (k, v) in &src {
+                    if !m.contains_key(k) && k != "Created" {
+                        m.insert(k.clone(), v.clone());
+                    }
+                }
+                m.insert("RepoTags".into(), Value::Null);
                 m.insert("Created".into(), json!(created));
                 m.insert("CreatedAt".into(), json!(rfc3339(created)));
                 Value::Object(m)
@@ -211,6 +224,24 @@ pub async fn images(g: &GlobalOpts, a: ImagesArgs) -> Result<u8, Failure> {
         .map_err(|e| Failure::msg(e.to_string()))?;
     Ok(0)
 }
+
+/// Field order of podman's `entities.ImageSummary`, which `images --format json` re-encodes.
+const IMAGE_SUMMARY_ORDER: &[&str] = &[
+    "Id",
+    "ParentId",
+    "RepoTags",
+    "RepoDigests",
+    "Size",
+    "SharedSize",
+    "VirtualSize",
+    "Labels",
+    "Containers",
+    "ReadOnly",
+    "Dangling",
+    "Names",
+    "Digest",
+    "History",
+];
 
 /// Go's `time.Unix(n,0).UTC().Format(time.RFC3339Nano)`.
 fn rfc3339(unix: i64) -> String {
