@@ -30,6 +30,8 @@ apt-get update
 #   openssh-client  ssh, ssh-keygen, ssh-agent, ssh-add for the e2e tests.
 #   busybox-static  the e2e test image is a rootfs made of this static binary
 #                   (no container registry is reachable).
+#   keyutils        keyctl, to put a key passphrase into the kernel keyring (the
+#                   OS keyring podman-remote reads on Linux) in an e2e test.
 #   hyperfine       benchmarks (bench/).
 #   musl-tools      musl-gcc, for the static x86_64-unknown-linux-musl build.
 #   gcc-mingw-w64-x86-64  linker for the x86_64-pc-windows-gnu compile check.
@@ -40,7 +42,7 @@ apt-get update
 # vfs storage driver), crun, containernetworking-plugins, criu.
 apt-get install -y --no-install-recommends \
     podman runc conmon netavark aardvark-dns iptables catatonit \
-    openssh-server openssh-client busybox-static \
+    openssh-server openssh-client busybox-static keyutils \
     hyperfine musl-tools gcc-mingw-w64-x86-64 ca-certificates
 
 # The toolchain is rustup's; a non-login CI shell may not have it on PATH.

@@ -877,3 +877,42 @@ fn every_backbone_command_works_over_unix_too() {
         "podman rm exits 1 for a missing container: {gone}"
     );
 }
+
+#[test]
+fn encrypted_key_passphrase_from_the_os_keyring() {
+    let w = world();
+    let home = trusted_home(w);
+    // Linux's keyring backend is the kernel's session keyring; a process started outside a
+    // login session (CI, these tests) uses the user's session keyring (@us). Store the
+    // passphrase where podman-remote looks (service "podman-remote", account = the key's
+    // path) with keyutils' own tool.
+    let key = home.install_key(&w.key_encrypted, "enc_key");
+    let desc = format!("keyring-rs:{}@podman-remote", key.display());
+    let added = run(
+        std::process::Command::new("keyctl").args(["padd", "user", &desc, "@us"]),
+        Some(w.key_passphrase.as_bytes()),
+        T,
+    );
+    added.assert_success();
+    // Outside a login session nothing "possesses" @us, so let the user (root) search it.
+    run(
+        std::process::Command::new("keyctl").args(["setperm", added.stdout.trim(), "0x3f3f0000"]),
+        None,
+        T,
+    )
+    .assert_success();
+    let out = run(
+        home.podman_remote()
+            .args(["--url", &w.ssh_url(), "--identity"])
+            .arg(&key)
+            .args(["ps", "-q"]),
+        None,
+        T,
+    );
+    let _ = run(
+        std::process::Command::new("keyctl").args(["unlink", added.stdout.trim(), "@us"]),
+        None,
+        T,
+    );
+    out.assert_success();
+}

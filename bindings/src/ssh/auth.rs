@@ -61,8 +61,16 @@ pub fn default_identities(home: &Path) -> Vec<PathBuf> {
 }
 
 fn passphrase_from_keyring(path: &Path) -> Option<String> {
-    let entry = keyring::Entry::new(KEYRING_SERVICE, &path.to_string_lossy()).ok()?;
-    entry.get_password().ok()
+    // The keyring is optional (headless machines often have none): any failure just means
+    // "no stored passphrase", reported at debug level.
+    let account = path.to_string_lossy();
+    match keyring::Entry::new(KEYRING_SERVICE, &account).and_then(|e| e.get_password()) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            tracing::debug!("no passphrase for {account} in the OS keyring: {e}");
+            None
+        }
+    }
 }
 
 /// Load a private key, decrypting it if needed. Returns `Ok(None)` for an optional key that
