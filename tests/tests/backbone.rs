@@ -916,3 +916,30 @@ fn encrypted_key_passphrase_from_the_os_keyring() {
     );
     out.assert_success();
 }
+
+#[test]
+fn encrypted_key_passphrase_prompted_on_the_terminal() {
+    let w = world();
+    let home = trusted_home(w);
+    // `script` gives the command a terminal; what we write to its stdin is typed there.
+    let cmd = format!(
+        "{} --url {} --identity {} ps -q",
+        podman_remote_bin().display(),
+        w.ssh_url(),
+        w.key_encrypted.display()
+    );
+    let mut script = std::process::Command::new("script");
+    script
+        .env_clear()
+        .envs(home.env())
+        .args(["-qec", &cmd, "/dev/null"]);
+    let out = run(
+        &mut script,
+        Some(format!("{}\n", w.key_passphrase).as_bytes()),
+        T,
+    );
+    // (Typed-ahead input is echoed by the terminal before the prompt turns echo off, so the
+    // transcript may show it; that is the test's typing, not podman-remote's.)
+    out.assert_success()
+        .assert_stdout_contains("Enter passphrase for key");
+}
