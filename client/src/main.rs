@@ -44,9 +44,54 @@ enum Command {
     #[command(visible_alias = "list", alias = "ls")]
     Ps(commands::containers::PsArgs),
     /// Run a command in a new container.
-    Run(commands::containers::RunArgs),
+    Run(commands::create::RunArgs),
+    /// Create but do not start a container.
+    Create(commands::create::CreateArgs),
     /// Remove one or more containers.
     Rm(commands::containers::RmArgs),
+    /// Start one or more containers.
+    Start(commands::attach::StartArgs),
+    /// Attach to a running container.
+    Attach(commands::attach::AttachArgs),
+    /// Run a process in a running container.
+    Exec(commands::attach::ExecArgs),
+    /// Stop one or more containers.
+    Stop(commands::lifecycle::StopArgs),
+    /// Restart one or more containers.
+    Restart(commands::lifecycle::RestartArgs),
+    /// Kill one or more running containers with a specific signal.
+    Kill(commands::lifecycle::KillArgs),
+    /// Pause all the processes in one or more containers.
+    Pause(commands::lifecycle::PauseArgs),
+    /// Unpause the processes in one or more containers.
+    Unpause(commands::lifecycle::PauseArgs),
+    /// Rename an existing container.
+    Rename(commands::lifecycle::RenameArgs),
+    /// Block on one or more containers.
+    Wait(commands::lifecycle::WaitArgs),
+    /// Initialize one or more containers.
+    Init(commands::lifecycle::InitArgs),
+    /// Display the configuration of object denoted by ID.
+    Inspect(commands::lifecycle::InspectArgs),
+    /// List port mappings or a specific mapping for the container.
+    Port(commands::lifecycle::PortArgs),
+    /// Display the running processes of a container.
+    Top(commands::lifecycle::TopArgs),
+    /// Display the changes to the object's file system.
+    Diff(commands::lifecycle::DiffArgs),
+    /// Export container's filesystem contents as a tar archive.
+    Export(commands::lifecycle::ExportArgs),
+    /// Create new image based on the changed container.
+    Commit(commands::lifecycle::CommitArgs),
+    /// Fetch the logs of one or more containers.
+    Logs(commands::logs::LogsArgs),
+    /// Copy files/folders between a container and the local filesystem.
+    Cp(commands::cp::CpArgs),
+    /// Display a live stream of container resource usage statistics.
+    Stats(commands::stats::StatsArgs),
+    /// Manage health checks on containers.
+    #[command(subcommand)]
+    Healthcheck(commands::lifecycle::HealthcheckCmd),
     /// List images.
     Images(commands::images::ImagesArgs),
     /// Manage images.
@@ -134,8 +179,30 @@ async fn dispatch(g: GlobalOpts, command: Command) -> Result<u8, Failure> {
     match command {
         Command::Container(c) => containers::container(&g, c).await,
         Command::Ps(a) => containers::ps(&g, a).await,
-        Command::Run(a) => containers::run(&g, a).await,
+        Command::Run(a) => create::run(&g, a).await,
+        Command::Create(a) => create::create(&g, a).await,
         Command::Rm(a) => containers::rm(&g, a).await,
+        Command::Start(a) => attach::start(&g, a).await,
+        Command::Attach(a) => attach::attach(&g, a).await,
+        Command::Exec(a) => attach::exec(&g, a).await,
+        Command::Stop(a) => lifecycle::stop(&g, a).await,
+        Command::Restart(a) => lifecycle::restart(&g, a).await,
+        Command::Kill(a) => lifecycle::kill(&g, a).await,
+        Command::Pause(a) => lifecycle::pause(&g, a, true).await,
+        Command::Unpause(a) => lifecycle::pause(&g, a, false).await,
+        Command::Rename(a) => lifecycle::rename(&g, a).await,
+        Command::Wait(a) => lifecycle::wait(&g, a).await,
+        Command::Init(a) => lifecycle::init(&g, a).await,
+        Command::Inspect(a) => lifecycle::inspect(&g, a).await,
+        Command::Port(a) => lifecycle::port(&g, a).await,
+        Command::Top(a) => lifecycle::top(&g, a).await,
+        Command::Diff(a) => lifecycle::diff(&g, a).await,
+        Command::Export(a) => lifecycle::export(&g, a).await,
+        Command::Commit(a) => lifecycle::commit(&g, a).await,
+        Command::Logs(a) => logs::logs(&g, a).await,
+        Command::Cp(a) => cp::cp(&g, a).await,
+        Command::Stats(a) => stats::stats(&g, a).await,
+        Command::Healthcheck(c) => lifecycle::healthcheck(&g, c).await,
         Command::Images(a) => images::images(&g, a).await,
         Command::Image(c) => images::image(&g, c).await,
         Command::Version(a) => system::version(&g, a).await,

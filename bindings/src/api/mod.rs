@@ -1,8 +1,12 @@
 //! Typed libpod calls, one file per resource. Responses the CLI prints verbatim stay
 //! `serde_json::Value` (key order preserved) so our JSON output is the engine's own.
 
+pub mod archive;
 pub mod containers;
+pub mod exec;
 pub mod images;
+pub mod lifecycle;
+pub mod logs;
 pub mod system;
 
 use std::collections::BTreeMap;

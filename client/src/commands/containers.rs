@@ -1,16 +1,16 @@
-//! Container commands: ps, run, rm (and their `container ...` forms).
+//! Container listing and removal (ps, rm), and the `container ...` group that dispatches to
+//! every container command (each group of commands lives in its own file).
 
 use std::collections::HashMap;
 use std::io::Write;
 
-use bindings::api::containers::{AttachOptions, ListContainers, RemoveOptions};
-use bindings::stream::{Demuxer, StreamId};
+use bindings::api::containers::{ListContainers, RemoveOptions};
 use clap::{Args, Subcommand};
 use serde_json::{json, Map, Value};
-use tokio::io::AsyncWriteExt;
 
+use super::{attach, cp, create, lifecycle, logs, stats};
 use crate::context::GlobalOpts;
-use crate::exit::{exec_failure_code, Failure};
+use crate::exit::Failure;
 use crate::format;
 use crate::output::{ago, go_json_indent, human_duration, human_size, now_unix};
 
@@ -19,17 +19,101 @@ pub enum ContainerCmd {
     /// List containers.
     #[command(visible_aliases = ["ls", "list"])]
     Ps(PsArgs),
-    /// Run a command in a new container.
-    Run(RunArgs),
     /// Remove one or more containers.
     Rm(RmArgs),
+    /// Run a command in a new container.
+    Run(create::RunArgs),
+    /// Create but do not start a container.
+    Create(create::CreateArgs),
+    /// Start one or more containers.
+    Start(attach::StartArgs),
+    /// Attach to a running container.
+    Attach(attach::AttachArgs),
+    /// Run a process in a running container.
+    Exec(attach::ExecArgs),
+    /// Stop one or more containers.
+    Stop(lifecycle::StopArgs),
+    /// Restart one or more containers.
+    Restart(lifecycle::RestartArgs),
+    /// Kill one or more running containers with a specific signal.
+    Kill(lifecycle::KillArgs),
+    /// Pause all the processes in one or more containers.
+    Pause(lifecycle::PauseArgs),
+    /// Unpause the processes in one or more containers.
+    Unpause(lifecycle::PauseArgs),
+    /// Rename an existing container.
+    Rename(lifecycle::RenameArgs),
+    /// Block on one or more containers.
+    Wait(lifecycle::WaitArgs),
+    /// Initialize one or more containers.
+    Init(lifecycle::InitArgs),
+    /// Check if a container exists in local storage.
+    Exists(lifecycle::ExistsArgs),
+    /// Remove all non running containers.
+    Prune(lifecycle::PruneArgs),
+    /// Display the configuration of a container.
+    Inspect(lifecycle::InspectArgs),
+    /// List port mappings or a specific mapping for the container.
+    Port(lifecycle::PortArgs),
+    /// Display the running processes of a container.
+    Top(lifecycle::TopArgs),
+    /// Inspect changes to the container's file systems.
+    Diff(lifecycle::DiffArgs),
+    /// Export a container's filesystem contents as a tar archive.
+    Export(lifecycle::ExportArgs),
+    /// Create new image based on the changed container.
+    Commit(lifecycle::CommitArgs),
+    /// Fetch the logs of one or more containers.
+    Logs(logs::LogsArgs),
+    /// Copy files/folders between a container and the local filesystem.
+    Cp(cp::CpArgs),
+    /// Display a live stream of container resource usage statistics.
+    Stats(stats::StatsArgs),
+    #[command(external_subcommand)]
+    Other(Vec<String>),
 }
 
 pub async fn container(g: &GlobalOpts, c: ContainerCmd) -> Result<u8, Failure> {
     match c {
         ContainerCmd::Ps(a) => ps(g, a).await,
-        ContainerCmd::Run(a) => run(g, a).await,
         ContainerCmd::Rm(a) => rm(g, a).await,
+        ContainerCmd::Run(a) => create::run(g, a).await,
+        ContainerCmd::Create(a) => create::create(g, a).await,
+        ContainerCmd::Start(a) => attach::start(g, a).await,
+        ContainerCmd::Attach(a) => attach::attach(g, a).await,
+        ContainerCmd::Exec(a) => attach::exec(g, a).await,
+        ContainerCmd::Stop(a) => lifecycle::stop(g, a).await,
+        ContainerCmd::Restart(a) => lifecycle::restart(g, a).await,
+        ContainerCmd::Kill(a) => lifecycle::kill(g, a).await,
+        ContainerCmd::Pause(a) => lifecycle::pause(g, a, true).await,
+        ContainerCmd::Unpause(a) => lifecycle::pause(g, a, false).await,
+        ContainerCmd::Rename(a) => lifecycle::rename(g, a).await,
+        ContainerCmd::Wait(a) => lifecycle::wait(g, a).await,
+        ContainerCmd::Init(a) => lifecycle::init(g, a).await,
+        ContainerCmd::Exists(a) => lifecycle::exists(g, a).await,
+        ContainerCmd::Prune(a) => lifecycle::prune(g, a).await,
+        ContainerCmd::Inspect(a) => lifecycle::inspect(g, a).await,
+        ContainerCmd::Port(a) => lifecycle::port(g, a).await,
+        ContainerCmd::Top(a) => lifecycle::top(g, a).await,
+        ContainerCmd::Diff(a) => lifecycle::diff(g, a).await,
+        ContainerCmd::Export(a) => lifecycle::export(g, a).await,
+        ContainerCmd::Commit(a) => lifecycle::commit(g, a).await,
+        ContainerCmd::Logs(a) => logs::logs(g, a).await,
+        ContainerCmd::Cp(a) => cp::cp(g, a).await,
+        ContainerCmd::Stats(a) => stats::stats(g, a).await,
+        ContainerCmd::Other(args) => {
+            let name = args.first().cloned().unwrap_or_default();
+            match name.as_str() {
+                "mount" | "unmount" | "umount" | "cleanup" | "runlabel" | "checkpoint"
+                | "restore" => Err(Failure::msg(format!(
+                    "cannot use command \"podman-remote container {name}\" with the remote podman client"
+                ))),
+                "clone" | "update" => Err(Failure::not_built(&format!("container {name}"), "")),
+                _ => Err(Failure::msg(format!(
+                    "unrecognized command `podman-remote container {name}`\nTry 'podman-remote container --help' for more information"
+                ))),
+            }
+        }
     }
 }
 
@@ -70,15 +154,15 @@ pub struct PsArgs {
     sort: Option<String>,
 }
 
-fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+pub(crate) fn s<'a>(v: &'a Value, k: &str) -> &'a str {
     v.get(k).and_then(Value::as_str).unwrap_or("")
 }
 
-fn i(v: &Value, k: &str) -> i64 {
+pub(crate) fn i(v: &Value, k: &str) -> i64 {
     v.get(k).and_then(Value::as_i64).unwrap_or(0)
 }
 
-fn trunc(id: &str, no_trunc: bool) -> String {
+pub(crate) fn trunc(id: &str, no_trunc: bool) -> String {
     if no_trunc {
         id.to_string()
     } else {
@@ -87,7 +171,7 @@ fn trunc(id: &str, no_trunc: bool) -> String {
 }
 
 /// Seconds since the epoch of the `Created` field, which libpod sends as RFC 3339.
-fn created_unix(c: &Value) -> i64 {
+pub(crate) fn created_unix(c: &Value) -> i64 {
     match c.get("Created") {
         Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
         Some(Value::String(t)) => parse_rfc3339(t).unwrap_or(0),
@@ -347,238 +431,6 @@ pub async fn ps(g: &GlobalOpts, a: PsArgs) -> Result<u8, Failure> {
     format::print_rows(&template, &rows, &ps_headers(), user, a.noheading, &mut out)
         .map_err(|e| Failure::msg(e.to_string()))?;
     Ok(0)
-}
-
-#[derive(Args, Debug)]
-#[command(trailing_var_arg = true)]
-pub struct RunArgs {
-    /// Remove container (and pod if created) after exit.
-    #[arg(long)]
-    rm: bool,
-    /// Assign a name to the container.
-    #[arg(long)]
-    name: Option<String>,
-    /// Run container in background and print container ID.
-    #[arg(short, long)]
-    detach: bool,
-    /// Keep STDIN open even if not attached.
-    #[arg(short, long)]
-    interactive: bool,
-    /// Set environment variables in container.
-    #[arg(short, long = "env")]
-    env: Vec<String>,
-    /// Pull image policy: always, missing, never, newer.
-    #[arg(long, default_value = "missing", value_parser = ["always", "missing", "never", "newer"])]
-    pull: String,
-    /// Suppress output information when pulling images.
-    #[arg(short, long)]
-    quiet: bool,
-    /// Image, then the command and its arguments.
-    #[arg(
-        required = true,
-        allow_hyphen_values = true,
-        value_name = "IMAGE [COMMAND [ARG...]]"
-    )]
-    image_and_command: Vec<String>,
-}
-
-fn env_map(env: &[String]) -> Map<String, Value> {
-    let mut m = Map::new();
-    for e in env {
-        match e.split_once('=') {
-            Some((k, v)) => {
-                m.insert(k.to_string(), json!(v));
-            }
-            // `-e NAME` takes the value from our environment, as podman does.
-            None => {
-                if let Ok(v) = std::env::var(e) {
-                    m.insert(e.clone(), json!(v));
-                }
-            }
-        }
-    }
-    m
-}
-
-pub async fn run(g: &GlobalOpts, a: RunArgs) -> Result<u8, Failure> {
-    let image = a.image_and_command[0].clone();
-    let command: Vec<String> = a.image_and_command[1..].to_vec();
-    let client = g.client().await?;
-
-    let present = client.image_exists(&image).await?;
-    match a.pull.as_str() {
-        "never" if !present => {
-            return Err(Failure::msg(format!(
-                "{image}: image not known (pull policy is \"never\")"
-            )))
-        }
-        "always" | "newer" => pull(&client, &image, &a.pull, a.quiet).await?,
-        "missing" if !present => pull(&client, &image, "missing", a.quiet).await?,
-        _ => {}
-    }
-
-    let mut spec = json!({
-        "image": image,
-        "stdin": a.interactive,
-        "terminal": false,
-        // The engine removes the container when it exits, even if this client is killed.
-        "remove": a.rm,
-    });
-    if !command.is_empty() {
-        spec["command"] = json!(command);
-    }
-    if let Some(n) = &a.name {
-        spec["name"] = json!(n);
-    }
-    if !a.env.is_empty() {
-        spec["env"] = Value::Object(env_map(&a.env));
-    }
-    let created = client.container_create(&spec).await?;
-    for w in created.warnings.iter().flatten() {
-        eprintln!("WARN[0000] {w}");
-    }
-    let id = created.id;
-
-    if a.detach {
-        client
-            .container_start(&id, None)
-            .await
-            .map_err(start_failure)?;
-        println!("{id}");
-        return Ok(0);
-    }
-
-    let attach = match client
-        .container_attach(
-            &id,
-            &AttachOptions {
-                stdin: a.interactive,
-                stdout: true,
-                stderr: true,
-                ..Default::default()
-            },
-        )
-        .await
-    {
-        Ok(a) => a,
-        Err(e) => {
-            // podman 4.x starts a created container while attaching, so a command that
-            // cannot be run is reported here.
-            if a.rm {
-                remove_quietly(&client, &id).await;
-            }
-            return Err(start_failure(e));
-        }
-    };
-    let (reader, mut writer) = tokio::io::split(attach);
-
-    // The wait must be registered before the start: with --rm the engine may remove a fast
-    // container before a later wait could see it exit.
-    let waiter = {
-        let client = client.clone();
-        let id = id.clone();
-        tokio::spawn(async move { client.container_wait(&id, &[]).await })
-    };
-    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-
-    if let Err(e) = client.container_start(&id, None).await {
-        if a.rm {
-            remove_quietly(&client, &id).await;
-        }
-        return Err(start_failure(e));
-    }
-
-    let stdin_task = if a.interactive {
-        Some(tokio::spawn(async move {
-            let mut stdin = tokio::io::stdin();
-            let _ = tokio::io::copy(&mut stdin, &mut writer).await;
-            // EOF on our stdin becomes EOF on the container's (channel half-close).
-            let _ = writer.shutdown().await;
-        }))
-    } else {
-        drop(writer);
-        None
-    };
-
-    let mut demux = Demuxer::new(reader);
-    let mut stdout = tokio::io::stdout();
-    let mut stderr = tokio::io::stderr();
-    loop {
-        match demux.next().await {
-            Ok(Some((StreamId::Stdout, data))) => {
-                stdout.write_all(&data).await?;
-                stdout.flush().await?;
-            }
-            Ok(Some((StreamId::Stderr, data))) => {
-                stderr.write_all(&data).await?;
-                stderr.flush().await?;
-            }
-            Ok(Some((StreamId::ServerError, data))) => {
-                // The engine reports a failed start of the attached container on stream 3;
-                // podman derives 126/127 from that message too.
-                let msg = String::from_utf8_lossy(&data).trim().to_string();
-                return Err(Failure::with_code(exec_failure_code(&msg), msg));
-            }
-            Ok(Some((StreamId::Stdin, _))) => {}
-            Ok(None) => break,
-            Err(e) => {
-                tracing::debug!("attach stream ended: {e}");
-                break;
-            }
-        }
-    }
-    if let Some(t) = stdin_task {
-        t.abort();
-    }
-    let code = match waiter.await {
-        Ok(Ok(code)) => code,
-        // A container whose command cannot be started fails the wait with the runtime's
-        // message; it decides 126/127 as for a failed start.
-        Ok(Err(e)) => return Err(start_failure(e)),
-        Err(e) => return Err(Failure::msg(format!("waiting for the container: {e}"))),
-    };
-    if a.rm {
-        // Normally already gone (the engine removes it); make sure.
-        remove_quietly(&client, &id).await;
-    }
-    Ok(code.clamp(0, 255) as u8)
-}
-
-async fn remove_quietly(client: &bindings::http::ApiClient, id: &str) {
-    let opts = RemoveOptions {
-        force: true,
-        volumes: true,
-        ignore: true,
-        ..Default::default()
-    };
-    if let Err(e) = client.container_remove(id, &opts).await {
-        tracing::debug!("removing {id}: {e}");
-    }
-}
-
-fn start_failure(e: bindings::Error) -> Failure {
-    let msg = e.to_string();
-    let code = exec_failure_code(&msg);
-    Failure::with_code(code, msg)
-}
-
-async fn pull(
-    client: &bindings::http::ApiClient,
-    image: &str,
-    policy: &str,
-    quiet: bool,
-) -> Result<(), Failure> {
-    if !quiet {
-        eprintln!("Resolving \"{image}\" ...");
-    }
-    client
-        .pull(image, policy, quiet, |line| {
-            if !quiet {
-                eprint!("{line}");
-            }
-        })
-        .await?;
-    Ok(())
 }
 
 #[derive(Args, Debug)]

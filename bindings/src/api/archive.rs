@@ -1,0 +1,1 @@
+//! cp: the archive endpoint (stat, copy in, copy out).

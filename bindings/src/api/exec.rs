@@ -1,0 +1,1 @@
+//! exec sessions, attach resize and TTY sizes.

@@ -1,0 +1,1 @@
+//! Container state changes and inspection beyond create/start/attach/wait/remove.
