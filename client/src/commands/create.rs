@@ -1,13 +1,11 @@
 //! `create` and `run`: podman's flags turned into the SpecGenerator the engine takes, image
 //! pulling by policy, and the run flow (streaming is in `attach.rs`).
 
-use bindings::api::containers::AttachOptions;
 use bindings::api::containers::RemoveOptions;
-use bindings::stream::{Demuxer, StreamId};
 use clap::Args;
 use serde_json::{json, Map, Value};
-use tokio::io::AsyncWriteExt;
 
+use super::attach;
 use crate::context::GlobalOpts;
 use crate::exit::{exec_failure_code, Failure};
 
@@ -126,100 +124,17 @@ pub async fn run(g: &GlobalOpts, a: RunArgs) -> Result<u8, Failure> {
         return Ok(0);
     }
 
-    let attach = match client
-        .container_attach(
-            &id,
-            &AttachOptions {
-                stdin: a.interactive,
-                stdout: true,
-                stderr: true,
-                ..Default::default()
-            },
-        )
-        .await
-    {
-        Ok(a) => a,
-        Err(e) => {
-            // podman 4.x starts a created container while attaching, so a command that
-            // cannot be run is reported here.
-            if a.rm {
-                remove_quietly(&client, &id).await;
-            }
-            return Err(start_failure(e));
-        }
-    };
-    let (reader, mut writer) = tokio::io::split(attach);
-
-    // The wait must be registered before the start: with --rm the engine may remove a fast
-    // container before a later wait could see it exit.
-    let waiter = {
-        let client = client.clone();
-        let id = id.clone();
-        tokio::spawn(async move { client.container_wait(&id, &[]).await })
-    };
-    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-
-    if let Err(e) = client.container_start(&id, None).await {
-        if a.rm {
-            remove_quietly(&client, &id).await;
-        }
-        return Err(start_failure(e));
-    }
-
-    let stdin_task = if a.interactive {
-        Some(tokio::spawn(async move {
-            let mut stdin = tokio::io::stdin();
-            let _ = tokio::io::copy(&mut stdin, &mut writer).await;
-            // EOF on our stdin becomes EOF on the container's (channel half-close).
-            let _ = writer.shutdown().await;
-        }))
-    } else {
-        drop(writer);
-        None
-    };
-
-    let mut demux = Demuxer::new(reader);
-    let mut stdout = tokio::io::stdout();
-    let mut stderr = tokio::io::stderr();
-    loop {
-        match demux.next().await {
-            Ok(Some((StreamId::Stdout, data))) => {
-                stdout.write_all(&data).await?;
-                stdout.flush().await?;
-            }
-            Ok(Some((StreamId::Stderr, data))) => {
-                stderr.write_all(&data).await?;
-                stderr.flush().await?;
-            }
-            Ok(Some((StreamId::ServerError, data))) => {
-                // The engine reports a failed start of the attached container on stream 3;
-                // podman derives 126/127 from that message too.
-                let msg = String::from_utf8_lossy(&data).trim().to_string();
-                return Err(Failure::with_code(exec_failure_code(&msg), msg));
-            }
-            Ok(Some((StreamId::Stdin, _))) => {}
-            Ok(None) => break,
-            Err(e) => {
-                tracing::debug!("attach stream ended: {e}");
-                break;
-            }
-        }
-    }
-    if let Some(t) = stdin_task {
-        t.abort();
-    }
-    let code = match waiter.await {
-        Ok(Ok(code)) => code,
-        // A container whose command cannot be started fails the wait with the runtime's
-        // message; it decides 126/127 as for a failed start.
-        Ok(Err(e)) => return Err(start_failure(e)),
-        Err(e) => return Err(Failure::msg(format!("waiting for the container: {e}"))),
-    };
-    if a.rm {
-        // Normally already gone (the engine removes it); make sure.
-        remove_quietly(&client, &id).await;
-    }
-    Ok(code.clamp(0, 255) as u8)
+    let code = attach::start_and_attach(
+        &client,
+        &id,
+        &attach::RunStream {
+            interactive: a.interactive,
+            remove: a.rm,
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(code)
 }
 
 pub(crate) async fn remove_quietly(client: &bindings::http::ApiClient, id: &str) {
