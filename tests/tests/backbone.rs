@@ -178,24 +178,29 @@ fn ps_matches_podman_in_every_format() {
             T,
         )
     };
+    // Other tests share the engine: every listing is filtered to this test's container.
+    let only = format!("name={name}");
     for args in [
         &[
             "ps",
             "-a",
+            "--filter",
+            &only,
             "--format",
             "{{.ID}} {{.Names}} {{.Image}} {{.Command}} {{.Ports}}",
         ][..],
-        &["ps", "-a", "-q"],
-        &["ps", "-a", "-q", "--no-trunc"],
+        &["ps", "-a", "-q", "--filter", &only],
+        &["ps", "-a", "-q", "--no-trunc", "--filter", &only],
         &[
             "ps",
             "-a",
             "--filter",
-            &format!("name={name}"),
+            &only,
             "--format",
             "{{.Names}}|{{.Status}}",
         ],
-        &["ps"],
+        &["ps", "--filter", &only],
+        &["ps", "-a", "--filter", &only],
     ] {
         let ours = run(ours_ssh(w, &home).args(args), None, T);
         ours.assert_success();
