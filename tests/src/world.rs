@@ -60,6 +60,9 @@ pub struct World {
     pub host_key_pub: String,
     /// sshd's RSA host public key: `ssh-rsa AAAA…` (no comment).
     pub host_key_rsa_pub: String,
+    /// The CA that signed sshd's ed25519 host certificate (principals 127.0.0.1 and
+    /// localhost): `ssh-ed25519 AAAA…`, for `@cert-authority` lines.
+    pub host_ca_pub: String,
     /// `SHA256:…` fingerprint of the ed25519 host key, as OpenSSH prints it.
     pub host_key_fingerprint: String,
     /// `SHA256:…` fingerprint of the RSA host key.
@@ -370,6 +373,7 @@ fn start() -> Result<World, String> {
         key_passphrase: ssh.key_passphrase,
         host_key_pub: ssh.host_key_pub,
         host_key_rsa_pub: ssh.host_key_rsa_pub,
+        host_ca_pub: ssh.host_ca_pub,
         host_key_fingerprint: ssh.host_key_fingerprint,
         host_key_rsa_fingerprint: ssh.host_key_rsa_fingerprint,
         image: IMAGE.into(),
@@ -394,6 +398,7 @@ fn start() -> Result<World, String> {
 /// What [`setup_ssh`] made.
 struct SshSetup {
     port: u16,
+    host_ca_pub: String,
     key: PathBuf,
     key_rsa: PathBuf,
     key_encrypted: PathBuf,
@@ -417,7 +422,9 @@ fn setup_ssh(dir: &Path, socket: &Path, t0: Instant) -> Result<SshSetup, String>
     let key_passphrase = "e2e passphrase".to_string();
     let host_ed = ssh.join("ssh_host_ed25519_key");
     let host_rsa = ssh.join("ssh_host_rsa_key");
-    let jobs: [(&Path, &str, &str, &str); 5] = [
+    let host_ca = ssh.join("host_ca");
+    let jobs: [(&Path, &str, &str, &str); 6] = [
+        (&host_ca, "ed25519", "", "e2e-host-ca"),
         (&host_ed, "ed25519", "", "e2e-host"),
         (&host_rsa, "rsa", "", "e2e-host"),
         (&key, "ed25519", "", "e2e-client-ed25519"),
@@ -443,6 +450,10 @@ fn setup_ssh(dir: &Path, socket: &Path, t0: Instant) -> Result<SshSetup, String>
             .collect::<Result<Vec<()>, String>>()
     })?;
     let mut steps = vec![("ssh keys generated", t0.elapsed())];
+    // A host certificate for the ed25519 host key, signed by the world's CA, so that
+    // clients can trust the server through `@cert-authority` instead of its key.
+    sign_host_key(&host_ca, &host_ed)?;
+    let host_ca_pub = public_key(&host_ca)?;
     let host_key_pub = public_key(&host_ed)?;
     let host_key_rsa_pub = public_key(&host_rsa)?;
     let host_key_fingerprint = fingerprint(&host_ed)?;
@@ -477,6 +488,7 @@ fn setup_ssh(dir: &Path, socket: &Path, t0: Instant) -> Result<SshSetup, String>
     let port = start_sshd(
         dir,
         &[&host_ed, &host_rsa],
+        &host_ed.with_file_name("ssh_host_ed25519_key-cert.pub"),
         &authorized_keys,
         &bin_dir,
         &sshd_log_path,
@@ -488,6 +500,7 @@ fn setup_ssh(dir: &Path, socket: &Path, t0: Instant) -> Result<SshSetup, String>
     )?;
     Ok(SshSetup {
         port,
+        host_ca_pub,
         key,
         key_rsa,
         key_encrypted,
@@ -721,9 +734,37 @@ fn fingerprint(private: &Path) -> Result<String, String> {
         .ok_or_else(|| format!("cannot parse fingerprint from {out}"))
 }
 
+/// `ssh-keygen -s CA -h`: writes `<key>-cert.pub` next to the host key.
+fn sign_host_key(ca: &Path, host_key: &Path) -> Result<(), String> {
+    let out = Command::new(SSH_KEYGEN)
+        .args(["-q", "-s"])
+        .arg(ca)
+        .args([
+            "-I",
+            "e2e-host",
+            "-h",
+            "-n",
+            "127.0.0.1,localhost",
+            "-V",
+            "-5m:+1d",
+        ])
+        .arg(host_key.with_extension("pub"))
+        .stdin(Stdio::null())
+        .output()
+        .context(|| format!("cannot run {SSH_KEYGEN}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "signing the host key failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
+}
+
 fn sshd_config(
     port: u16,
     host_keys: &[&Path],
+    host_cert: &Path,
     authorized_keys: &Path,
     bin_dir: &Path,
     dir: &Path,
@@ -733,6 +774,8 @@ fn sshd_config(
     for k in host_keys {
         let _ = writeln!(c, "HostKey {}", k.display());
     }
+    // Offered only to clients that ask for certificate host keys.
+    let _ = writeln!(c, "HostCertificate {}", host_cert.display());
     let _ = write!(
         c,
         "PidFile {pid}
@@ -777,6 +820,7 @@ Subsystem sftp internal-sftp
 fn start_sshd(
     dir: &Path,
     host_keys: &[&Path],
+    host_cert: &Path,
     authorized_keys: &Path,
     bin_dir: &Path,
     log: &Path,
@@ -793,7 +837,7 @@ fn start_sshd(
             .port();
         write(
             &config,
-            &sshd_config(port, host_keys, authorized_keys, bin_dir, dir),
+            &sshd_config(port, host_keys, host_cert, authorized_keys, bin_dir, dir),
         )?;
         let log_file =
             fs::File::create(log).context(|| format!("cannot create {}", log.display()))?;
