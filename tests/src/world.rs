@@ -60,9 +60,12 @@ pub struct World {
     pub host_key_pub: String,
     /// sshd's RSA host public key: `ssh-rsa AAAA…` (no comment).
     pub host_key_rsa_pub: String,
-    /// The CA that signed sshd's ed25519 host certificate (principals 127.0.0.1 and
-    /// localhost): `ssh-ed25519 AAAA…`, for `@cert-authority` lines.
+    /// The CA that signed the ed25519 host certificate (principals 127.0.0.1 and
+    /// localhost) that [`World::cert_ssh_port`]'s sshd presents: `ssh-ed25519 AAAA…`,
+    /// for `@cert-authority` lines.
     pub host_ca_pub: String,
+    /// The second sshd, presenting a host certificate; see [`World::cert_ssh_port`].
+    cert_sshd: OnceLock<Result<u16, String>>,
     /// `SHA256:…` fingerprint of the ed25519 host key, as OpenSSH prints it.
     pub host_key_fingerprint: String,
     /// `SHA256:…` fingerprint of the RSA host key.
@@ -126,6 +129,33 @@ pub fn unique(prefix: &str) -> String {
 }
 
 impl World {
+    /// Port of a second sshd, started on first use, identical to the main one but also
+    /// presenting a host certificate signed by [`World::host_ca_pub`]. It is separate
+    /// because podman 4.3.1's own client cannot connect to a server that offers a host
+    /// certificate unless known_hosts has an `@cert-authority` line ("no authorities for
+    /// hostname"), and the main sshd must keep serving it as the reference client.
+    #[track_caller]
+    pub fn cert_ssh_port(&self) -> u16 {
+        let started = self.cert_sshd.get_or_init(|| {
+            let ssh = self.dir.join("ssh");
+            let host_ed = ssh.join("ssh_host_ed25519_key");
+            let host_rsa = ssh.join("ssh_host_rsa_key");
+            start_sshd(
+                &self.dir,
+                "sshd-cert",
+                &[&host_ed, &host_rsa],
+                Some(&ssh.join("ssh_host_ed25519_key-cert.pub")),
+                &self.authorized_keys,
+                &self.bin_dir,
+                &ssh.join("sshd-cert.log"),
+            )
+        });
+        match started {
+            Ok(port) => *port,
+            Err(e) => panic!("the certificate sshd could not be started: {e}"),
+        }
+    }
+
     /// `ssh://root@127.0.0.1:PORT/tmp/pr-e2e-XXXXXX/podman.sock`
     pub fn ssh_url(&self) -> String {
         format!("{}{}", self.ssh_url_no_path(), self.socket.display())
@@ -374,6 +404,7 @@ fn start() -> Result<World, String> {
         host_key_pub: ssh.host_key_pub,
         host_key_rsa_pub: ssh.host_key_rsa_pub,
         host_ca_pub: ssh.host_ca_pub,
+        cert_sshd: OnceLock::new(),
         host_key_fingerprint: ssh.host_key_fingerprint,
         host_key_rsa_fingerprint: ssh.host_key_rsa_fingerprint,
         image: IMAGE.into(),
@@ -487,8 +518,9 @@ fn setup_ssh(dir: &Path, socket: &Path, t0: Instant) -> Result<SshSetup, String>
     let sshd_log_path = ssh.join("sshd.log");
     let port = start_sshd(
         dir,
+        "sshd",
         &[&host_ed, &host_rsa],
-        &host_ed.with_file_name("ssh_host_ed25519_key-cert.pub"),
+        None,
         &authorized_keys,
         &bin_dir,
         &sshd_log_path,
@@ -762,9 +794,10 @@ fn sign_host_key(ca: &Path, host_key: &Path) -> Result<(), String> {
 }
 
 fn sshd_config(
+    name: &str,
     port: u16,
     host_keys: &[&Path],
-    host_cert: &Path,
+    host_cert: Option<&Path>,
     authorized_keys: &Path,
     bin_dir: &Path,
     dir: &Path,
@@ -774,8 +807,9 @@ fn sshd_config(
     for k in host_keys {
         let _ = writeln!(c, "HostKey {}", k.display());
     }
-    // Offered only to clients that ask for certificate host keys.
-    let _ = writeln!(c, "HostCertificate {}", host_cert.display());
+    if let Some(cert) = host_cert {
+        let _ = writeln!(c, "HostCertificate {}", cert.display());
+    }
     let _ = write!(
         c,
         "PidFile {pid}
@@ -806,7 +840,7 @@ MaxStartups 100:30:200
 LogLevel VERBOSE
 Subsystem sftp internal-sftp
 ",
-        pid = dir.join("ssh/sshd.pid").display(),
+        pid = dir.join(format!("ssh/{name}.pid")).display(),
         ak = authorized_keys.display(),
         bin = bin_dir.display(),
         path = SYSTEM_PATH,
@@ -819,8 +853,9 @@ Subsystem sftp internal-sftp
 /// then sshd exits with "Address already in use" and we try another port.
 fn start_sshd(
     dir: &Path,
+    name: &'static str,
     host_keys: &[&Path],
-    host_cert: &Path,
+    host_cert: Option<&Path>,
     authorized_keys: &Path,
     bin_dir: &Path,
     log: &Path,
@@ -828,7 +863,7 @@ fn start_sshd(
     // sshd refuses to start without its privilege separation directory,
     // which only the ssh service (not the package) creates.
     fs::create_dir_all("/run/sshd").context(|| "cannot create /run/sshd".to_string())?;
-    let config = dir.join("ssh/sshd_config");
+    let config = dir.join(format!("ssh/{name}_config"));
     let mut last_error = String::new();
     for _attempt in 0..5 {
         let port = TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0))
@@ -837,7 +872,15 @@ fn start_sshd(
             .port();
         write(
             &config,
-            &sshd_config(port, host_keys, host_cert, authorized_keys, bin_dir, dir),
+            &sshd_config(
+                name,
+                port,
+                host_keys,
+                host_cert,
+                authorized_keys,
+                bin_dir,
+                dir,
+            ),
         )?;
         let log_file =
             fs::File::create(log).context(|| format!("cannot create {}", log.display()))?;
@@ -860,7 +903,7 @@ fn start_sshd(
             let text = fs::read_to_string(log).unwrap_or_default();
             if text.contains(&listening) && TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok()
             {
-                cleanup::add_daemon("sshd", child);
+                cleanup::add_daemon(name, child);
                 return Ok(port);
             }
             if let Ok(Some(status)) = child.try_wait() {

@@ -969,24 +969,31 @@ fn encrypted_key_passphrase_prompted_on_the_terminal() {
 #[test]
 fn host_certificate_trusted_through_cert_authority() {
     let w = world();
+    let port = w.cert_ssh_port();
+    let url = format!("ssh://root@127.0.0.1:{port}{}", w.socket.display());
+    let ours = |home: &Home| {
+        let mut c = home.podman_remote();
+        c.args(["--url", &url, "--identity"]).arg(&w.key);
+        c
+    };
     let home = w.home();
     // Only the CA is known, not the host key: the server's certificate must carry us.
     home.write_known_hosts(&format!(
         "@cert-authority [127.0.0.1]:{} {}\n",
-        w.ssh_port, w.host_ca_pub
+        port, w.host_ca_pub
     ));
     home.write_ssh_config("Host *\n  StrictHostKeyChecking yes\n");
-    run(ours_ssh(w, &home).args(["ps", "-q"]), None, T).assert_success();
+    run(ours(&home).args(["ps", "-q"]), None, T).assert_success();
     // Nothing was added: trust came from the CA.
     assert_eq!(home.known_hosts().lines().count(), 1);
 
     // The same CA revoked: refused, naming the line.
     home.write_known_hosts(&format!(
         "@cert-authority [127.0.0.1]:{port} {ca}\n@revoked * {ca}\n",
-        port = w.ssh_port,
+        port = port,
         ca = w.host_ca_pub
     ));
-    let out = run(ours_ssh(w, &home).args(["ps", "-q"]), None, T);
+    let out = run(ours(&home).args(["ps", "-q"]), None, T);
     assert_eq!(out.status, 125, "{out}");
     out.assert_stderr_contains("@revoked");
 
@@ -995,7 +1002,7 @@ fn host_certificate_trusted_through_cert_authority() {
         "@cert-authority *.example.com {}\n",
         w.host_ca_pub
     ));
-    let out = run(ours_ssh(w, &home).args(["ps", "-q"]), None, T);
+    let out = run(ours(&home).args(["ps", "-q"]), None, T);
     assert_eq!(out.status, 125, "{out}");
     out.assert_stderr_contains("StrictHostKeyChecking is yes");
 }
