@@ -9,7 +9,8 @@ use crate::commands::connection::{self, ConnectionCmd};
 use crate::context::GlobalOpts;
 use crate::exit::Failure;
 use crate::format;
-use crate::output::{go_json_indent, yaml};
+use crate::output::go_json_indent;
+use crate::yaml::to_yaml;
 
 #[derive(Subcommand, Debug)]
 pub enum SystemCmd {
@@ -203,14 +204,19 @@ pub struct InfoArgs {
 
 pub async fn info(g: &GlobalOpts, a: InfoArgs) -> Result<u8, Failure> {
     let client = g.client().await?;
-    let info = client.info().await?;
+    let mut info = client.info().await?;
+    // podman's remote client marks the engine as remote (the engine itself reports false).
+    if let Some(host) = info.get_mut("host").and_then(Value::as_object_mut) {
+        host.insert("serviceIsRemote".into(), Value::Bool(true));
+    }
     let mut out = std::io::stdout().lock();
     match a.format.as_deref() {
         Some(f) if format::is_json(f) => writeln!(out, "{}", go_json_indent(&info, "  "))?,
         Some(f) => {
             format::render_one(f, &info, &mut out).map_err(|e| Failure::msg(e.to_string()))?
         }
-        None => write!(out, "{}", yaml(&info))?,
+        // podman prints the YAML document followed by an empty line.
+        None => writeln!(out, "{}", to_yaml(&info))?,
     }
     Ok(0)
 }
