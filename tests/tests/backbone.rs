@@ -201,6 +201,24 @@ fn ps_matches_podman_in_every_format() {
         ],
         &["ps", "--filter", &only],
         &["ps", "-a", "--filter", &only],
+        &["ps", "-a", "--ns", "--filter", &only],
+        &["ps", "-a", "--pod", "--filter", &only],
+        &[
+            "ps",
+            "-a",
+            "--filter",
+            &only,
+            "--format",
+            "{{.Namespaces.PIDNS}}|{{.PodName}}",
+        ],
+        &[
+            "ps",
+            "-a",
+            "--filter",
+            &only,
+            "--format",
+            "table {{.Names}}\t{{.Labels}}",
+        ],
     ] {
         let ours = run(ours_ssh(w, &home).args(args), None, T);
         ours.assert_success();

@@ -15,6 +15,8 @@ pub struct ListContainers {
     pub size: bool,
     pub external: bool,
     pub namespace: bool,
+    /// Fill in pod names (`PodName`).
+    pub pod: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,7 +61,8 @@ impl ApiClient {
             .opt("last", opts.last)
             .flag("size", opts.size)
             .flag("external", opts.external)
-            .flag("namespace", opts.namespace);
+            .flag("namespace", opts.namespace)
+            .flag("pod", opts.pod);
         self.get_json("/containers/json", &q).await
     }
 

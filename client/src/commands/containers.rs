@@ -149,6 +149,9 @@ pub struct PsArgs {
     /// Print the ID and name of the pod the containers are associated with.
     #[arg(short, long)]
     pod: bool,
+    /// Display namespace information.
+    #[arg(long)]
+    ns: bool,
     /// Sort output by: command, created, id, image, names, runningfor, size, status.
     #[arg(long, value_parser = ["command", "created", "id", "image", "names", "runningfor", "size", "status"])]
     sort: Option<String>,
@@ -322,9 +325,28 @@ fn ps_row(c: &Value, no_trunc: bool) -> Value {
             json!(format!("{} (virtual {})", human_size(rw), human_size(root))),
         );
     }
-    if let Some(ns) = c.get("Namespaces").and_then(Value::as_object) {
-        for (k, v) in ns {
-            m.entry(k.clone()).or_insert(v.clone());
+    // podman's Namespaces struct always has these fields (empty for a container that never
+    // ran); templates see them both as `.Namespaces.X` and `.X`.
+    let mut ns = c
+        .get("Namespaces")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for k in ["Cgroup", "IPC", "MNT", "NET", "PIDNS", "User", "UTS"] {
+        let v = ns.get(k).cloned().unwrap_or_else(|| json!(""));
+        ns.insert(k.to_string(), v.clone());
+        m.entry(k.to_string()).or_insert(v);
+    }
+    m.insert("Namespaces".into(), Value::Object(ns));
+    // JSON has no typed empty values: Go's nil map and nil slice arrive as null, but podman's
+    // templates print them as `map[]` and `[]`.
+    for (k, empty) in [
+        ("Labels", json!({})),
+        ("Mounts", json!([])),
+        ("ExposedPorts", json!({})),
+    ] {
+        if m.get(k).is_none_or(Value::is_null) {
+            m.insert(k.to_string(), empty);
         }
     }
     Value::Object(m)
@@ -366,8 +388,11 @@ fn sort_key(c: &Value, by: &str) -> (String, i64) {
 }
 
 pub async fn ps(g: &GlobalOpts, a: PsArgs) -> Result<u8, Failure> {
-    if a.quiet && a.size {
+    if a.quiet && (a.size || a.ns) {
         return Err(Failure::msg("quiet conflicts with size and namespace"));
+    }
+    if a.size && a.ns {
+        return Err(Failure::msg("size and namespace options conflict"));
     }
     for f in &a.filter {
         if !f.contains('=') {
@@ -381,7 +406,8 @@ pub async fn ps(g: &GlobalOpts, a: PsArgs) -> Result<u8, Failure> {
         last: (a.last >= 0).then_some(a.last),
         size: a.size,
         external: a.external,
-        namespace: false,
+        namespace: a.ns,
+        pod: a.pod || a.format.as_deref().is_some_and(|f| f.contains(".PodName")),
     };
     let mut list = client.containers(&opts).await?;
     if let Some(by) = &a.sort {
@@ -414,7 +440,13 @@ pub async fn ps(g: &GlobalOpts, a: PsArgs) -> Result<u8, Failure> {
     }
     let rows: Vec<Value> = list.iter().map(|c| ps_row(c, a.no_trunc)).collect();
     let (template, user) = match fmt {
-        Some(f) => (f.to_string(), true),
+        // podman lets `.Namespaces.NET` and `.NET` mean the same.
+        Some(f) => (f.replace(".Namespaces.", "."), true),
+        None if a.ns => (
+            "{{.ID}}\t{{.Names}}\t{{.Pid}}\t{{.Cgroup}}\t{{.IPC}}\t{{.MNT}}\t{{.NET}}\t{{.PIDNS}}\t{{.User}}\t{{.UTS}}"
+                .to_string(),
+            false,
+        ),
         None => {
             let mut row =
                 "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
