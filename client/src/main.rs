@@ -116,7 +116,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(commands::lifecycle::commit_argv(std::env::args_os())) {
         Ok(c) => c,
         Err(e) => {
             use clap::error::ErrorKind;

@@ -52,7 +52,7 @@ pub enum ContainerCmd {
     /// Remove all non running containers.
     Prune(lifecycle::PruneArgs),
     /// Display the configuration of a container.
-    Inspect(lifecycle::InspectArgs),
+    Inspect(lifecycle::ContainerInspectArgs),
     /// List port mappings or a specific mapping for the container.
     Port(lifecycle::PortArgs),
     /// Display the running processes of a container.
@@ -92,10 +92,10 @@ pub async fn container(g: &GlobalOpts, c: ContainerCmd) -> Result<u8, Failure> {
         ContainerCmd::Init(a) => lifecycle::init(g, a).await,
         ContainerCmd::Exists(a) => lifecycle::exists(g, a).await,
         ContainerCmd::Prune(a) => lifecycle::prune(g, a).await,
-        ContainerCmd::Inspect(a) => lifecycle::inspect(g, a).await,
+        ContainerCmd::Inspect(a) => lifecycle::container_inspect(g, a).await,
         ContainerCmd::Port(a) => lifecycle::port(g, a).await,
         ContainerCmd::Top(a) => lifecycle::top(g, a).await,
-        ContainerCmd::Diff(a) => lifecycle::diff(g, a).await,
+        ContainerCmd::Diff(a) => lifecycle::container_diff(g, a).await,
         ContainerCmd::Export(a) => lifecycle::export(g, a).await,
         ContainerCmd::Commit(a) => lifecycle::commit(g, a).await,
         ContainerCmd::Logs(a) => logs::logs(g, a).await,
