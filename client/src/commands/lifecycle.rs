@@ -1031,22 +1031,9 @@ fn nil_map_paths(kind: Kind) -> &'static [&'static str] {
     }
 }
 
-/// podman 4.3's `report.IsJSON`: `json`, `{{json}}` and `{{json .}}`, spaces allowed.
+/// podman 4.3's `report.IsJSON` (shared with every other command).
 fn inspect_is_json(format: &str) -> bool {
-    let t = format.trim_matches(is_go_space);
-    if t == "json" {
-        return true;
-    }
-    match t.strip_prefix("{{").and_then(|r| r.strip_suffix("}}")) {
-        Some(inner) => {
-            let inner = inner.trim_matches(is_go_space);
-            match inner.strip_prefix("json") {
-                Some(rest) => matches!(rest.trim_matches(is_go_space), "" | "."),
-                None => false,
-            }
-        }
-        None => false,
-    }
+    format::is_json(format)
 }
 
 /// The document a `--format` template sees. Go's templates print podman's `time.Time`

@@ -9,16 +9,26 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::io::Write;
 
-/// Whether `--format` asks for JSON output: podman's `report.IsJSON`
-/// accepts `json`, `{{json}}`, `{{ json. }}` and such (case-sensitive),
-/// but not `{{json .}}`, which is an ordinary template.
+/// Whether `--format` asks for JSON output: podman's `report.IsJSON`, the pattern
+/// `^\s*(json|{{\s*json\s*(\.)?\s*}})\s*$` — so `json`, `{{json}}`, `{{json .}}` and
+/// `{{ json. }}` all mean "the JSON document" (checked against podman 4.3.1, which prints
+/// `images --format '{{json .}}'` as one indented array).
 pub fn is_json(format: &str) -> bool {
     let t = format.trim_matches(is_go_space);
     if t == "json" {
         return true;
     }
     match t.strip_prefix("{{").and_then(|r| r.strip_suffix("}}")) {
-        Some(inner) => matches!(inner.trim_matches(is_go_space), "json" | "json."),
+        Some(inner) => {
+            let inner = inner.trim_matches(is_go_space);
+            match inner.strip_prefix("json") {
+                Some(rest) => {
+                    let rest = rest.trim_start_matches(is_go_space);
+                    rest.is_empty() || rest == "."
+                }
+                None => false,
+            }
+        }
         None => false,
     }
 }

@@ -1087,13 +1087,15 @@ mod report_conventions {
             "{{ json }}",
             "{{json.}}",
             "{{ json. }}",
+            "{{json .}}",
+            "{{ json . }}",
         ] {
             assert!(is_json(yes), "{yes:?}");
         }
         for no in [
             "JSON",
-            "{{json .}}",
-            "{{ json . }}",
+            "{{json .ID}}",
+            "{{jsonx}}",
             "jsonx",
             "table json",
             "",
