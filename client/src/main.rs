@@ -130,6 +130,9 @@ fn main() -> ExitCode {
                     // podman prints usage and exits 125 when a subcommand group is given alone.
                     return ExitCode::from(125);
                 }
+                ErrorKind::UnknownArgument if unknown_flag(&e) => {
+                    return ExitCode::from(125);
+                }
                 _ => {
                     // podman reports flag and argument errors with exit code 125.
                     let msg = e.to_string();
@@ -173,6 +176,37 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(f) => f.report(),
     }
+}
+
+/// pflag's wording for an unknown flag ("unknown flag: --x", "unknown shorthand flag: 'x' in
+/// -x"), which scripts match on. False when the error is not about a flag.
+fn unknown_flag(e: &clap::Error) -> bool {
+    use clap::error::{ContextKind, ContextValue};
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return false;
+    };
+    let line = if let Some(long) = arg.strip_prefix("--") {
+        format!("unknown flag: --{}", long.split('=').next().unwrap_or(long))
+    } else if let Some(short) = arg.strip_prefix('-') {
+        let c = short.chars().next().unwrap_or('-');
+        format!("unknown shorthand flag: '{c}' in {arg}")
+    } else {
+        return false;
+    };
+    eprintln!("Error: {line}");
+    // clap's usage line names the command: "Usage: podman-remote create [OPTIONS] ...".
+    let rendered = e.to_string();
+    if let Some(usage) = rendered
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Usage: "))
+    {
+        let cmd: Vec<&str> = usage
+            .split_whitespace()
+            .take_while(|w| !w.starts_with('[') && !w.starts_with('<'))
+            .collect();
+        eprintln!("See '{} --help'", cmd.join(" "));
+    }
+    true
 }
 
 async fn dispatch(g: GlobalOpts, command: Command) -> Result<u8, Failure> {
