@@ -33,6 +33,72 @@ pub fn now_unix() -> i64 {
         .unwrap_or(0)
 }
 
+/// A UTC calendar time, for printing timestamps the way Go's time package does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Civil {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    /// 0 = Sunday.
+    pub weekday: u32,
+}
+
+impl Civil {
+    /// From seconds since the epoch (proleptic Gregorian; Howard Hinnant's algorithm).
+    pub fn from_unix(unix: i64) -> Civil {
+        let days = unix.div_euclid(86400);
+        let secs = unix.rem_euclid(86400);
+        let z = days + 719468;
+        let era = if z >= 0 { z } else { z - 146096 } / 146097;
+        let doe = z - era * 146097;
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + if month <= 2 { 1 } else { 0 };
+        Civil {
+            year,
+            month: month as u32,
+            day: day as u32,
+            hour: (secs / 3600) as u32,
+            minute: (secs % 3600 / 60) as u32,
+            second: (secs % 60) as u32,
+            // 1970-01-01 was a Thursday.
+            weekday: (days + 4).rem_euclid(7) as u32,
+        }
+    }
+
+    /// Go's `time.RFC3339` in UTC: `2006-01-02T15:04:05Z`.
+    pub fn rfc3339(&self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+
+    /// Go's `time.ANSIC`: `Mon Jan _2 15:04:05 2006`.
+    pub fn ansic(&self) -> String {
+        const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        format!(
+            "{} {} {:>2} {:02}:{:02}:{:02} {}",
+            DAYS[self.weekday as usize % 7],
+            MONTHS[(self.month as usize + 11) % 12],
+            self.day,
+            self.hour,
+            self.minute,
+            self.second,
+            self.year
+        )
+    }
+}
+
 /// go-units `HumanDuration`.
 pub fn human_duration(secs: i64) -> String {
     let seconds = secs.max(0);
@@ -127,6 +193,20 @@ pub fn human_size_spaced(size: f64) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn civil_times_like_go() {
+        assert_eq!(Civil::from_unix(0).rfc3339(), "1970-01-01T00:00:00Z");
+        assert_eq!(Civil::from_unix(0).ansic(), "Thu Jan  1 00:00:00 1970");
+        let t = Civil::from_unix(1795863600);
+        assert_eq!(t.rfc3339(), "2026-11-28T11:00:00Z");
+        assert_eq!(t.ansic(), "Sat Nov 28 11:00:00 2026");
+        assert_eq!(
+            Civil::from_unix(951782400).rfc3339(),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(Civil::from_unix(-1).rfc3339(), "1969-12-31T23:59:59Z");
+    }
 
     #[test]
     fn durations_like_go_units() {

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::context::GlobalOpts;
 use crate::exit::Failure;
 use crate::format;
-use crate::output::{ago, go_json_indent, human_size_spaced};
+use crate::output::{ago, go_json_indent, human_size_spaced, Civil};
 
 #[derive(Subcommand, Debug)]
 pub enum ImageCmd {
@@ -243,27 +243,9 @@ const IMAGE_SUMMARY_ORDER: &[&str] = &[
     "History",
 ];
 
-/// Go's `time.Unix(n,0).UTC().Format(time.RFC3339Nano)`.
+/// Go's `time.Unix(n,0).UTC().Format(time.RFC3339Nano)` (whole seconds).
 fn rfc3339(unix: i64) -> String {
-    let days = unix.div_euclid(86400);
-    let secs = unix.rem_euclid(86400);
-    // Civil from days (Howard Hinnant).
-    let z = days + 719468;
-    let era = if z >= 0 { z } else { z - 146096 } / 146097;
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    Civil::from_unix(unix).rfc3339()
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::commands::connection::{self, ConnectionCmd};
 use crate::context::GlobalOpts;
 use crate::exit::Failure;
 use crate::format;
-use crate::output::go_json_indent;
+use crate::output::{go_json_indent, Civil};
 use crate::yaml::to_yaml;
 
 #[derive(Subcommand, Debug)]
@@ -66,30 +66,7 @@ pub struct VersionArgs {
 
 /// Go's `time.ANSIC` layout ("Mon Jan _2 15:04:05 2006") in UTC.
 fn ansic(unix: i64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = unix.div_euclid(86400);
-    let secs = unix.rem_euclid(86400);
-    let z = days + 719468;
-    let era = if z >= 0 { z } else { z - 146096 } / 146097;
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
-    format!(
-        "{} {} {:>2} {:02}:{:02}:{:02} {y}",
-        DAYS[days.rem_euclid(7) as usize],
-        MONTHS[(m - 1) as usize],
-        d,
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    Civil::from_unix(unix).ansic()
 }
 
 fn client_version(api: &str) -> Value {
