@@ -6,6 +6,7 @@ mod context;
 mod exit;
 mod format;
 mod output;
+mod terminal;
 
 use std::process::ExitCode;
 

@@ -40,6 +40,16 @@ pub struct RunArgs {
     /// Keep STDIN open even if not attached.
     #[arg(short, long)]
     interactive: bool,
+    /// Allocate a pseudo-TTY for container.
+    #[arg(short, long)]
+    tty: bool,
+    /// Override the key sequence for detaching a container.
+    #[arg(long = "detach-keys", value_name = "KEYS")]
+    detach_keys: Option<String>,
+    /// Proxy received signals to the process.
+    #[arg(long = "sig-proxy", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value_t = true, action = clap::ArgAction::Set)]
+    sig_proxy: bool,
     /// Set environment variables in container.
     #[arg(short, long = "env")]
     env: Vec<String>,
@@ -96,7 +106,7 @@ pub async fn run(g: &GlobalOpts, a: RunArgs) -> Result<u8, Failure> {
     let mut spec = json!({
         "image": image,
         "stdin": a.interactive,
-        "terminal": false,
+        "terminal": a.tty,
         // The engine removes the container when it exits, even if this client is killed.
         "remove": a.rm,
     });
@@ -129,8 +139,10 @@ pub async fn run(g: &GlobalOpts, a: RunArgs) -> Result<u8, Failure> {
         &id,
         &attach::RunStream {
             interactive: a.interactive,
+            tty: a.tty,
+            detach_keys: a.detach_keys.clone(),
+            sig_proxy: a.sig_proxy,
             remove: a.rm,
-            ..Default::default()
         },
     )
     .await?;
