@@ -6,6 +6,7 @@ mod context;
 mod exit;
 mod format;
 mod output;
+mod terminal;
 mod yaml;
 
 use std::process::ExitCode;
