@@ -6,6 +6,7 @@ mod context;
 mod exit;
 mod format;
 mod output;
+mod signals;
 mod terminal;
 mod yaml;
 

@@ -1059,82 +1059,9 @@ pub fn restart(val: &str) -> PResult<(String, Option<u64>)> {
     }
 }
 
-/// Linux signal numbers by name (without "SIG"), as podman's signal map.
-fn signal_number(name: &str) -> Option<i64> {
-    const SIGS: &[(&str, i64)] = &[
-        ("ABRT", 6),
-        ("ALRM", 14),
-        ("BUS", 7),
-        ("CHLD", 17),
-        ("CLD", 17),
-        ("CONT", 18),
-        ("FPE", 8),
-        ("HUP", 1),
-        ("ILL", 4),
-        ("INT", 2),
-        ("IO", 29),
-        ("IOT", 6),
-        ("KILL", 9),
-        ("PIPE", 13),
-        ("POLL", 29),
-        ("PROF", 27),
-        ("PWR", 30),
-        ("QUIT", 3),
-        ("SEGV", 11),
-        ("STKFLT", 16),
-        ("STOP", 19),
-        ("SYS", 31),
-        ("TERM", 15),
-        ("TRAP", 5),
-        ("TSTP", 20),
-        ("TTIN", 21),
-        ("TTOU", 22),
-        ("URG", 23),
-        ("USR1", 10),
-        ("USR2", 12),
-        ("VTALRM", 26),
-        ("WINCH", 28),
-        ("XCPU", 24),
-        ("XFSZ", 25),
-        ("RTMIN", 34),
-        ("RTMAX", 64),
-    ];
-    if let Some((_, n)) = SIGS.iter().find(|(n, _)| *n == name) {
-        return Some(*n);
-    }
-    if let Some(off) = name.strip_prefix("RTMIN+") {
-        return off
-            .parse::<i64>()
-            .ok()
-            .filter(|o| (1..=15).contains(o))
-            .map(|o| 34 + o);
-    }
-    if let Some(off) = name.strip_prefix("RTMAX-") {
-        return off
-            .parse::<i64>()
-            .ok()
-            .filter(|o| (1..=14).contains(o))
-            .map(|o| 64 - o);
-    }
-    None
-}
-
 /// `--stop-signal TERM|SIGTERM|15` → signal number.
 pub fn signal(raw: &str) -> PResult<i64> {
-    let base = raw.strip_prefix('-').unwrap_or(raw);
-    let n = match atoi(base) {
-        Ok(0) => return Err(format!("invalid signal: {base}")),
-        Ok(n) => n,
-        Err(_) => {
-            let upper = base.to_uppercase();
-            let name = upper.strip_prefix("SIG").unwrap_or(&upper);
-            signal_number(name).ok_or_else(|| format!("invalid signal: {base}"))?
-        }
-    };
-    if !(1..=64).contains(&n) {
-        return Err("valid signals are 1 through 64".into());
-    }
-    Ok(n)
+    crate::signals::parse_signal(raw).map(i64::from)
 }
 
 /// `--add-host name:ip`.
