@@ -266,6 +266,19 @@ impl ApiClient {
         Err(error_from(resp).await)
     }
 
+    /// A libpod request whose answer is returned whatever its status, for endpoints whose
+    /// error answers still carry data (the archive stat header of a dangling symlink).
+    pub async fn request_raw(
+        &self,
+        method: Method,
+        path: &str,
+        query: &Query,
+        body: Body,
+    ) -> Result<Response<Incoming>> {
+        let p = self.libpod_path(path, query);
+        self.send(method, p, body, &[]).await
+    }
+
     pub async fn request_bytes(
         &self,
         method: Method,
