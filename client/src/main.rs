@@ -97,6 +97,52 @@ enum Command {
     Healthcheck(commands::lifecycle::HealthcheckCmd),
     /// List images.
     Images(commands::images::ImagesArgs),
+    /// Build an image using instructions from Containerfiles.
+    Build(commands::build::BuildArgs),
+    /// Pull an image from a registry.
+    Pull(commands::registry::PullArgs),
+    /// Push an image to a specified destination.
+    Push(commands::registry::PushArgs),
+    /// Log in to a container registry.
+    Login(commands::registry::LoginArgs),
+    /// Log out of a container registry.
+    Logout(commands::registry::LogoutArgs),
+    /// Search registry for image.
+    Search(commands::registry::SearchArgs),
+    /// Remove one or more images from local storage.
+    Rmi(commands::image_mgmt::RmiArgs),
+    /// Add an additional name to a local image.
+    Tag(commands::image_mgmt::TagArgs),
+    /// Remove a name from a local image.
+    Untag(commands::image_mgmt::UntagArgs),
+    /// Show history of a specified image.
+    History(commands::image_mgmt::HistoryArgs),
+    /// Save image(s) to an archive.
+    Save(commands::transfer::SaveArgs),
+    /// Load image(s) from a tar archive.
+    Load(commands::transfer::LoadArgs),
+    /// Import a tarball to create a filesystem image.
+    Import(commands::transfer::ImportArgs),
+    /// Manage pods.
+    #[command(subcommand)]
+    Pod(commands::pods::PodCmd),
+    /// Manage volumes.
+    #[command(subcommand)]
+    Volume(commands::volumes::VolumeCmd),
+    /// Manage networks.
+    #[command(subcommand)]
+    Network(commands::networks::NetworkCmd),
+    /// Manage secrets.
+    #[command(subcommand)]
+    Secret(commands::secrets::SecretCmd),
+    /// Play containers, pods or volumes from a structured file.
+    #[command(subcommand)]
+    Kube(commands::kube::KubeCmd),
+    /// Generate structured data based on containers, pods or volumes.
+    #[command(subcommand)]
+    Generate(commands::kube::GenerateCmd),
+    /// Show podman system events.
+    Events(commands::events::EventsArgs),
     /// Manage images.
     #[command(subcommand)]
     Image(commands::images::ImageCmd),
@@ -241,6 +287,26 @@ async fn dispatch(g: GlobalOpts, command: Command) -> Result<u8, Failure> {
         Command::Stats(a) => stats::stats(&g, a).await,
         Command::Healthcheck(c) => lifecycle::healthcheck(&g, c).await,
         Command::Images(a) => images::images(&g, a).await,
+        Command::Build(a) => build::build(&g, a).await,
+        Command::Pull(a) => registry::pull(&g, a).await,
+        Command::Push(a) => registry::push(&g, a).await,
+        Command::Login(a) => registry::login(&g, a).await,
+        Command::Logout(a) => registry::logout(&g, a).await,
+        Command::Search(a) => registry::search(&g, a).await,
+        Command::Rmi(a) => image_mgmt::rmi(&g, a).await,
+        Command::Tag(a) => image_mgmt::tag(&g, a).await,
+        Command::Untag(a) => image_mgmt::untag(&g, a).await,
+        Command::History(a) => image_mgmt::history(&g, a).await,
+        Command::Save(a) => transfer::save(&g, a).await,
+        Command::Load(a) => transfer::load(&g, a).await,
+        Command::Import(a) => transfer::import(&g, a).await,
+        Command::Pod(c) => pods::pod(&g, c).await,
+        Command::Volume(c) => volumes::volume(&g, c).await,
+        Command::Network(c) => networks::network(&g, c).await,
+        Command::Secret(c) => secrets::secret(&g, c).await,
+        Command::Kube(c) => kube::kube(&g, c).await,
+        Command::Generate(c) => kube::generate(&g, c).await,
+        Command::Events(a) => events::events(&g, a).await,
         Command::Image(c) => images::image(&g, c).await,
         Command::Version(a) => system::version(&g, a).await,
         Command::Info(a) => system::info(&g, a).await,
@@ -258,54 +324,7 @@ async fn dispatch(g: GlobalOpts, command: Command) -> Result<u8, Failure> {
 /// instead of pretending to work, and anything else is reported as podman does.
 fn unknown_or_unbuilt(args: &[String]) -> Failure {
     const PLANNED: &[&str] = &[
-        "attach",
-        "build",
-        "commit",
-        "cp",
-        "create",
-        "diff",
-        "events",
-        "exec",
-        "export",
-        "generate",
-        "healthcheck",
-        "history",
-        "import",
-        "init",
-        "inspect",
-        "kill",
-        "kube",
-        "load",
-        "login",
-        "logout",
-        "logs",
-        "manifest",
-        "network",
-        "pause",
-        "pod",
-        "port",
-        "pull",
-        "push",
-        "rename",
-        "restart",
-        "rmi",
-        "save",
-        "search",
-        "secret",
-        "start",
-        "stats",
-        "stop",
-        "tag",
-        "top",
-        "unpause",
-        "untag",
-        "update",
-        "volume",
-        "wait",
-        "farm",
-        "artifact",
-        "quadlet",
-        "compose",
+        "manifest", "update", "farm", "artifact", "quadlet", "compose",
     ];
     const LOCAL_ONLY: &[&str] = &["mount", "unmount", "umount", "unshare", "auto-update"];
     let name = args.first().map(String::as_str).unwrap_or("");

@@ -2,12 +2,21 @@
 //! `serde_json::Value` (key order preserved) so our JSON output is the engine's own.
 
 pub mod archive;
+pub mod build;
 pub mod containers;
+pub mod events;
 pub mod exec;
 pub mod images;
+pub mod kube;
 pub mod lifecycle;
 pub mod logs;
+pub mod networks;
+pub mod pods;
+pub mod registry;
+pub mod secrets;
 pub mod system;
+pub mod transfer;
+pub mod volumes;
 
 use std::collections::BTreeMap;
 

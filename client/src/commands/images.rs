@@ -7,6 +7,7 @@ use bindings::api::images::ListImages;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
+use super::{build, image_mgmt, registry, transfer};
 use crate::context::GlobalOpts;
 use crate::exit::Failure;
 use crate::format;
@@ -17,11 +18,56 @@ pub enum ImageCmd {
     /// List images in local storage.
     #[command(visible_aliases = ["ls", "list"])]
     Ls(ImagesArgs),
+    /// Build an image using instructions from Containerfiles.
+    Build(build::BuildArgs),
+    /// Check if an image exists in local storage.
+    Exists(image_mgmt::ImageExistsArgs),
+    /// Show history of a specified image.
+    History(image_mgmt::HistoryArgs),
+    /// Import a tarball to create a filesystem image.
+    Import(transfer::ImportArgs),
+    /// Display the configuration of an image.
+    Inspect(image_mgmt::ImageInspectArgs),
+    /// Load image(s) from a tar archive.
+    Load(transfer::LoadArgs),
+    /// Remove unused images.
+    Prune(image_mgmt::ImagePruneArgs),
+    /// Pull an image from a registry.
+    Pull(registry::PullArgs),
+    /// Push an image to a specified destination.
+    Push(registry::PushArgs),
+    /// Remove one or more images from local storage.
+    Rm(image_mgmt::RmiArgs),
+    /// Save image(s) to an archive.
+    Save(transfer::SaveArgs),
+    /// Search registry for image.
+    Search(registry::SearchArgs),
+    /// Add an additional name to a local image.
+    Tag(image_mgmt::TagArgs),
+    /// Print layer hierarchy of an image in a tree format.
+    Tree(image_mgmt::ImageTreeArgs),
+    /// Remove a name from a local image.
+    Untag(image_mgmt::UntagArgs),
 }
 
 pub async fn image(g: &GlobalOpts, c: ImageCmd) -> Result<u8, Failure> {
     match c {
         ImageCmd::Ls(a) => images(g, a).await,
+        ImageCmd::Build(a) => build::build(g, a).await,
+        ImageCmd::Exists(a) => image_mgmt::exists(g, a).await,
+        ImageCmd::History(a) => image_mgmt::history(g, a).await,
+        ImageCmd::Import(a) => transfer::import(g, a).await,
+        ImageCmd::Inspect(a) => image_mgmt::inspect(g, a).await,
+        ImageCmd::Load(a) => transfer::load(g, a).await,
+        ImageCmd::Prune(a) => image_mgmt::prune(g, a).await,
+        ImageCmd::Pull(a) => registry::pull(g, a).await,
+        ImageCmd::Push(a) => registry::push(g, a).await,
+        ImageCmd::Rm(a) => image_mgmt::rmi(g, a).await,
+        ImageCmd::Save(a) => transfer::save(g, a).await,
+        ImageCmd::Search(a) => registry::search(g, a).await,
+        ImageCmd::Tag(a) => image_mgmt::tag(g, a).await,
+        ImageCmd::Tree(a) => image_mgmt::tree(g, a).await,
+        ImageCmd::Untag(a) => image_mgmt::untag(g, a).await,
     }
 }
 

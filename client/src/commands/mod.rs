@@ -1,12 +1,23 @@
 //! One file per command group.
 
 pub mod attach;
+pub mod build;
 pub mod connection;
 pub mod containers;
 pub mod cp;
 pub mod create;
+pub mod events;
+pub mod image_mgmt;
 pub mod images;
+pub mod kube;
 pub mod lifecycle;
 pub mod logs;
+pub mod networks;
+pub mod pods;
+pub mod registry;
+pub mod secrets;
 pub mod stats;
+pub mod sysadmin;
 pub mod system;
+pub mod transfer;
+pub mod volumes;

@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
 use crate::commands::connection::{self, ConnectionCmd};
+use crate::commands::sysadmin;
 use crate::context::GlobalOpts;
 use crate::exit::Failure;
 use crate::format;
@@ -21,6 +22,10 @@ pub enum SystemCmd {
     Info(InfoArgs),
     /// Display the podman version information.
     Version(VersionArgs),
+    /// Show podman disk usage.
+    Df(sysadmin::DfArgs),
+    /// Remove unused data.
+    Prune(sysadmin::SystemPruneArgs),
     /// Run an API service (not built yet).
     #[command(disable_help_flag = true)]
     Service {
@@ -35,6 +40,8 @@ pub async fn system(g: &GlobalOpts, c: SystemCmd) -> Result<u8, Failure> {
     match c {
         SystemCmd::Connection(c) => connection::run(g, c).await,
         SystemCmd::Info(a) => info(g, a).await,
+        SystemCmd::Df(a) => sysadmin::df(g, a).await,
+        SystemCmd::Prune(a) => sysadmin::prune(g, a).await,
         SystemCmd::Version(a) => version(g, a).await,
         SystemCmd::Service { .. } => Err(Failure::not_built(
             "system service",
@@ -43,7 +50,7 @@ pub async fn system(g: &GlobalOpts, c: SystemCmd) -> Result<u8, Failure> {
         SystemCmd::Other(args) => {
             let name = args.first().cloned().unwrap_or_default();
             match name.as_str() {
-                "df" | "prune" | "events" | "check" => {
+                "events" | "check" => {
                     Err(Failure::not_built(&format!("system {name}"), ""))
                 }
                 "migrate" | "renumber" | "reset" => Err(Failure::msg(format!(

@@ -1,0 +1,1 @@
+//! kube play/down/generate and generate systemd.

@@ -1,0 +1,1 @@
+//! Registry operations: pull with progress, push, search, login checks.

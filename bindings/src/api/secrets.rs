@@ -1,0 +1,1 @@
+//! Secrets (values never logged).

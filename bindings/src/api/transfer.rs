@@ -1,0 +1,1 @@
+//! Image archives: save (export), load, import — streamed both ways.
