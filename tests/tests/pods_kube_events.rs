@@ -141,11 +141,27 @@ fn pod_lifecycle_matches_podman() {
             "{{.Name}} {{.Status}} {{.NumberOfContainers}} {{.Labels}}",
         ],
         vec!["pod", "ps", "--filter", &filter, "-q"],
-        vec!["pod", "inspect", &p],
         vec!["pod", "inspect", "--format", "{{.Name}} {{.State}}", &p],
     ] {
         assert_same_masked(&ours(w, &home, &args), &theirs(w, &home, &args));
     }
+    // The engine itself lists SharedNamespaces in a different order from call to call, so
+    // pod inspect is compared as JSON with that list sorted.
+    let inspect_doc = |o: &Output| {
+        let mut v: serde_json::Value = serde_json::from_str(&o.stdout)
+            .unwrap_or_else(|e| panic!("pod inspect is not JSON ({e}): {o}"));
+        if let Some(ns) = v.get_mut("SharedNamespaces").and_then(|n| n.as_array_mut()) {
+            ns.sort_by_key(|x| x.to_string());
+        }
+        v
+    };
+    let args = ["pod", "inspect", p.as_str()];
+    let (o, t) = (ours(w, &home, &args), theirs(w, &home, &args));
+    assert_eq!(
+        inspect_doc(&o),
+        inspect_doc(&t),
+        "pod inspect\nours: {o}\npodman: {t}"
+    );
 
     for verb in ["start", "pause", "unpause", "restart", "stop"] {
         let out = ours(w, &home, &["pod", verb, &p]);
