@@ -284,6 +284,15 @@ pub async fn create(g: &GlobalOpts, a: VolumeCreateArgs) -> Result<u8, Failure> 
         ));
     }
     let client = g.client().await?;
+    if a.ignore {
+        if let Some(n) = a.name.first() {
+            // Engines before 4.4 ignore `IgnoreIfExists`; an existing volume is the answer.
+            if client.volume_exists(n).await? {
+                println!("{n}");
+                return Ok(0);
+            }
+        }
+    }
     let v = client
         .volume_create(&VolumeCreate {
             name: a.name.first().cloned(),
