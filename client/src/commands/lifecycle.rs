@@ -899,7 +899,7 @@ fn time_paths(kind: Kind) -> &'static [&'static [&'static str]] {
 
 /// Go's `time.Time.String()` of an RFC 3339 timestamp as decoded by `encoding/json`
 /// ("2024-01-02 03:04:05.123 +0000 UTC").
-fn go_time_string(t: &str) -> Option<String> {
+pub(crate) fn go_time_string(t: &str) -> Option<String> {
     let (date, rest) = t.split_once('T')?;
     if date.len() < 10 {
         return None;
@@ -1056,7 +1056,7 @@ async fn inspect_one(
     }
 }
 
-async fn run_inspect(
+pub(crate) async fn run_inspect(
     g: &GlobalOpts,
     kind_name: &str,
     format_text: &str,
