@@ -263,7 +263,9 @@ fn failing_run_exits_like_podman() {
     // lines of podman's own client (warnings under load) are not part of the contract.
     let steps = |s: &str| -> Vec<String> {
         s.lines()
-            .filter(|l| l.starts_with("STEP ") || l.contains("about to fail"))
+            // The RUN's own output is checked on our side only: podman's client sometimes
+            // exits before printing the last streamed lines when the machine is busy.
+            .filter(|l| l.starts_with("STEP "))
             .map(str::to_string)
             .collect()
     };
