@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Write};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::ignore::Matcher;
@@ -116,10 +115,10 @@ fn add<W: Write>(
 ) -> Result<(), String> {
     let werr = |e: io::Error| format!("adding {name:?} to the build context: {e}");
     let mut h = tar::Header::new_gnu();
-    h.set_mode(meta.mode() & 0o7777);
+    h.set_mode(file_mode(meta));
     h.set_uid(0);
     h.set_gid(0);
-    h.set_mtime(meta.mtime().max(0) as u64);
+    h.set_mtime(mtime(meta));
     h.set_size(0);
     let ft = meta.file_type();
     if ft.is_dir() {
@@ -132,8 +131,7 @@ fn add<W: Write>(
         h.set_entry_type(tar::EntryType::Symlink);
         b.append_link(&mut h, name, &target).map_err(werr)?;
     } else if ft.is_file() {
-        if meta.nlink() > 1 {
-            let key = (meta.dev(), meta.ino());
+        if let Some(key) = hard_link_key(meta) {
             if let Some(first) = links.get(&key) {
                 h.set_entry_type(tar::EntryType::Link);
                 b.append_link(&mut h, name, first).map_err(werr)?;
@@ -151,6 +149,44 @@ fn add<W: Write>(
     }
     // Sockets, fifos and devices are not part of a build context (podman skips them too).
     Ok(())
+}
+
+#[cfg(unix)]
+fn file_mode(meta: &fs::Metadata) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    meta.mode() & 0o7777
+}
+
+/// Windows has no permission bits: directories and files get the modes a fresh checkout
+/// would have on Linux, read-only files lose their write bits.
+#[cfg(not(unix))]
+fn file_mode(meta: &fs::Metadata) -> u32 {
+    match (meta.is_dir(), meta.permissions().readonly()) {
+        (true, _) => 0o755,
+        (false, true) => 0o444,
+        (false, false) => 0o644,
+    }
+}
+
+fn mtime(meta: &fs::Metadata) -> u64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Identity of a file with several hard links, so that later names become links to the
+/// first one (as tar and podman do); `None` for a file with one name.
+#[cfg(unix)]
+fn hard_link_key(meta: &fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    (meta.nlink() > 1).then(|| (meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn hard_link_key(_meta: &fs::Metadata) -> Option<(u64, u64)> {
+    None
 }
 
 #[cfg(test)]
