@@ -170,6 +170,15 @@ fn trim_zeros(s: &str) -> String {
 
 /// go-units `HumanSizeWithPrecision(size, 3)` (decimal units: kB, MB, GB...).
 pub fn human_size(size: f64) -> String {
+    human_size_precision(size, 3)
+}
+
+/// go-units `HumanSize`: four significant digits ("2.141MB").
+pub fn human_size4(size: f64) -> String {
+    human_size_precision(size, 4)
+}
+
+fn human_size_precision(size: f64, precision: usize) -> String {
     const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
     let mut s = size;
     let mut i = 0;
@@ -177,7 +186,7 @@ pub fn human_size(size: f64) -> String {
         s /= 1000.0;
         i += 1;
     }
-    format!("{}{}", go_g(s, 3), UNITS[i])
+    format!("{}{}", go_g(s, precision), UNITS[i])
 }
 
 /// podman's image size column: `human_size` with a space before the unit ("5.83 MB").
