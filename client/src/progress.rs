@@ -47,7 +47,8 @@ impl Progress {
     pub fn new(quiet: bool) -> Progress {
         let mode = if quiet {
             Mode::Quiet
-        } else if std::io::stderr().is_terminal() {
+        } else if std::io::stderr().is_terminal() && !ProgressDrawTarget::stderr().is_hidden() {
+            // (indicatif hides itself on a dumb terminal, e.g. without TERM: plain lines then.)
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
             let status = multi.add(ProgressBar::new_spinner());
             status.set_style(spinner_style());
@@ -170,7 +171,15 @@ impl Progress {
                     b.finish();
                 }
             }
+            if status.is_finished() {
+                return;
+            }
             status.finish_and_clear();
+            // indicatif leaves the cursor at the end of the last bar; what follows (the image
+            // ID on stdout) starts on a line of its own.
+            if !layers.is_empty() {
+                eprintln!();
+            }
         }
     }
 }

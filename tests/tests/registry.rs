@@ -29,11 +29,34 @@ fn trusted_home(w: &World) -> Home {
     home
 }
 
+/// Creates an image of its own (a one-file rootfs naming it) called `name` in the engine.
+/// Tests sharing one image record (by tagging the world's image) race: the engine's untag is
+/// a read-modify-write of the image's names, so one test's `rmi` can drop a name another
+/// test just added.
+fn unique_image(w: &World, name: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("root")).unwrap();
+    std::fs::write(dir.path().join("root/name"), name).unwrap();
+    let tarball = dir.path().join("rootfs.tar");
+    run(
+        Command::new("tar")
+            .arg("-C")
+            .arg(dir.path().join("root"))
+            .arg("-cf")
+            .arg(&tarball)
+            .arg("."),
+        None,
+        T,
+    )
+    .assert_success();
+    w.engine(&["import", "-q", tarball.to_str().unwrap(), name]);
+}
+
 /// A unique repository on the registry holding the test image, pushed with the engine's own
 /// client (so the tests of pull do not depend on our push). Returns `HOST/repo:tag`.
 fn pushed_image(w: &World, r: &Registry, prefix: &str) -> String {
     let image = format!("{}/e2e/{}:v1", r.host(), unique(prefix));
-    w.engine(&["tag", &w.image, &image]);
+    unique_image(w, &image);
     w.engine(&[
         "push",
         "--creds",
@@ -119,7 +142,7 @@ fn login_push_pull_logout_with_an_auth_file() {
 
     // push: the credentials reach the engine only through X-Registry-Auth.
     let image = format!("{host}/e2e/{}:v1", unique("flow"));
-    w.engine(&["tag", &w.image, &image]);
+    unique_image(w, &image);
     let out = run(
         ours(w, &home).args(["push", "--authfile", f, &image]),
         None,
@@ -374,7 +397,7 @@ fn push_needs_the_credentials_to_reach_the_engine() {
     let r = registry();
     let home = trusted_home(w);
     let image = format!("{}/e2e/{}:v1", r.host(), unique("auth"));
-    w.engine(&["tag", &w.image, &image]);
+    unique_image(w, &image);
     // An empty auth file: no credentials at all.
     let file = authfile(&home);
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
@@ -604,4 +627,126 @@ fn bad_flags_are_clear_errors() {
     );
     assert_eq!(out.status, 125, "{out}");
     out.assert_stderr_contains("can't specify both --password-stdin and --password");
+}
+
+#[test]
+fn pull_on_a_terminal_draws_progress_and_prints_the_id() {
+    let w = world();
+    let r = registry();
+    let home = trusted_home(w);
+    let image = pushed_image(w, r, "tty");
+    let id = image_id(w, &image);
+    w.engine(&["rmi", &image]);
+    let cmd = format!(
+        "{} --url {} --identity {} pull --creds {}:{} {}",
+        podman_remote_bin().display(),
+        w.ssh_url(),
+        w.key.display(),
+        r.user,
+        r.password,
+        image
+    );
+    let mut script = Command::new("script");
+    script
+        .env_clear()
+        .envs(home.env())
+        .env("TERM", "xterm")
+        .args(["-qec", &cmd, "/dev/null"]);
+    let out = run(&mut script, None, T);
+    out.assert_success();
+    // On a terminal the engine's lines become spinners, layer IDs shortened like Docker's
+    // ("Copying blob 0123456789ab done"), not podman's plain "Copying blob sha256:…" lines;
+    // the ID follows on a line of its own.
+    assert!(
+        !out.stdout.contains("Copying blob sha256:"),
+        "plain lines on a terminal: {out}"
+    );
+    let drawn = out.stdout.split("Copying blob ").nth(1).unwrap_or("");
+    let short: String = drawn.chars().take(12).collect();
+    assert!(
+        short.len() == 12 && short.chars().all(|c| c.is_ascii_hexdigit()),
+        "no layer spinner: {out}"
+    );
+    assert!(
+        out.stdout.contains(&format!("Copying blob {short} done")),
+        "{out}"
+    );
+    assert!(
+        out.stdout.lines().any(|l| l.trim() == id),
+        "the ID is not on a line of its own: {out}"
+    );
+}
+
+#[test]
+fn push_to_destinations_digestfile_and_all_tags_like_podman() {
+    let w = world();
+    let r = registry();
+    let home = trusted_home(w);
+    let creds = format!("{}:{}", r.user, r.password);
+    let repo = format!("{}/e2e/{}", r.host(), unique("alltags"));
+    let local = format!("localhost/{}:src", unique("src"));
+    unique_image(w, &local);
+    for tag in ["one", "two"] {
+        let dest = format!("{repo}:{tag}");
+        let out = run(
+            ours(w, &home).args(["push", "--creds", &creds, &local, &dest]),
+            None,
+            T,
+        );
+        out.assert_success();
+        assert!(
+            out.stderr.contains("Storing signatures"),
+            "no progress lines: {out}"
+        );
+    }
+    let id = image_id(w, &local);
+    let theirs = run(
+        podman(w, &home).args(["pull", "--all-tags", "--creds", &creds, &repo]),
+        None,
+        T,
+    );
+    let mine = run(
+        ours(w, &home).args(["pull", "--all-tags", "--creds", &creds, &repo]),
+        None,
+        T,
+    );
+    // The 4.3.1 engine lists the tags for --all-tags without the credentials it was sent
+    // (libimage uses its own default auth file there), so against an auth-protected registry
+    // it fails for podman's client and for ours alike.
+    assert_eq!(theirs.status, 125, "{theirs}");
+    assert_eq!(mine.status, 125, "{mine}");
+    assert_eq!(mine.stderr, theirs.stderr);
+    mine.assert_stderr_contains("unable to retrieve auth token");
+    // Each pushed tag pulls fine.
+    for tag in ["one", "two"] {
+        let out = run(
+            ours(w, &home).args(["pull", "-q", "--creds", &creds, &format!("{repo}:{tag}")]),
+            None,
+            T,
+        );
+        out.assert_success();
+        assert_eq!(out.stdout, format!("{id}\n"));
+    }
+    for tag in ["one", "two"] {
+        assert_eq!(image_id(w, &format!("{repo}:{tag}")), id);
+    }
+
+    // The 4.3 engine does not report the pushed digest: --digestfile says so, writes nothing.
+    let digestfile = home.path.join("digest");
+    let out = run(
+        ours(w, &home)
+            .args(["push", "--creds", &creds, "--digestfile"])
+            .arg(&digestfile)
+            .args([&local, &format!("{repo}:three")]),
+        None,
+        T,
+    );
+    if out.success() {
+        let d = std::fs::read_to_string(&digestfile).unwrap();
+        assert!(d.starts_with("sha256:"), "{d}");
+    } else {
+        assert_eq!(out.status, 125, "{out}");
+        out.assert_stderr_contains("does not report the manifest digest");
+        assert!(!digestfile.exists());
+    }
 }
