@@ -140,6 +140,16 @@ fn login_push_pull_logout_with_an_auth_file() {
     mine.assert_success();
     assert_eq!(mine.stdout, theirs.stdout);
 
+    // A second login without credentials checks the stored ones, as podman does.
+    let cert_dir = r.cert_dir.to_str().unwrap();
+    let again = ["login", "--cert-dir", cert_dir, "--authfile", f, &host];
+    let mine = run(ours(w, &home).args(again), None, T);
+    let theirs = run(podman(w, &home).args(again), None, T);
+    mine.assert_success();
+    theirs.assert_success();
+    assert_eq!(mine.stdout, theirs.stdout);
+    assert!(mine.stdout.contains("Already logged in"), "{mine}");
+
     // push: the credentials reach the engine only through X-Registry-Auth.
     let image = format!("{host}/e2e/{}:v1", unique("flow"));
     unique_image(w, &image);
@@ -317,7 +327,17 @@ fn quiet_pull_prints_only_the_id() {
     w.engine(&["rmi", &image]);
     let creds = format!("{}:{}", r.user, r.password);
     let out = run(
-        ours(w, &home).args(["pull", "-q", "--creds", &creds, &image]),
+        ours(w, &home).args([
+            "pull",
+            "-q",
+            "--retry",
+            "2",
+            "--retry-delay",
+            "1s",
+            "--creds",
+            &creds,
+            &image,
+        ]),
         None,
         T,
     );
@@ -749,4 +769,50 @@ fn push_to_destinations_digestfile_and_all_tags_like_podman() {
         out.assert_stderr_contains("does not report the manifest digest");
         assert!(!digestfile.exists());
     }
+}
+
+#[test]
+fn logout_all_removes_every_registry() {
+    let w = world();
+    let r = registry();
+    let home = trusted_home(w);
+    let file = authfile(&home);
+    let f = file.to_str().unwrap();
+    // Another entry, written by hand as podman would, besides our login.
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &file,
+        r#"{"auths":{"other.example:5000":{"auth":"dTpw"}},"credHelpers":{"x.io":"pass"}}"#,
+    )
+    .unwrap();
+    run(ours(w, &home).args(login_args(r, f, &r.host())), None, T).assert_success();
+    let mine = run(
+        ours(w, &home).args(["logout", "--all", "--authfile", f]),
+        None,
+        T,
+    );
+    mine.assert_success();
+    assert_eq!(
+        mine.stdout,
+        "Removed login credentials for all registries\n"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(doc["auths"], serde_json::json!({}), "{doc}");
+    assert_eq!(
+        doc["credHelpers"]["x.io"], "pass",
+        "other settings are kept: {doc}"
+    );
+    let out = run(
+        ours(w, &home).args(["login", "--get-login", "--authfile", f, &r.host()]),
+        None,
+        T,
+    );
+    let theirs = run(
+        podman(w, &home).args(["login", "--get-login", "--authfile", f, &r.host()]),
+        None,
+        T,
+    );
+    assert_eq!(out.status, 125, "{out}");
+    assert_eq!(theirs.status, 125, "{theirs}");
+    assert_eq!(out.stderr, theirs.stderr);
 }

@@ -468,9 +468,6 @@ pub async fn login(g: &GlobalOpts, a: LoginArgs) -> Result<u8, Failure> {
     let registry = one_registry(&a.registry, "login")?.ok_or_else(|| {
         Failure::msg("please provide a registry to log in to (podman-remote login REGISTRY)")
     })?;
-    if a.authfile.is_some() {
-        // podman creates the named file on login, so only its directory must exist.
-    }
     let store = creds::Store::new(a.authfile.as_deref())?;
     if a.get_login {
         return match store.get(&registry)? {
