@@ -32,6 +32,10 @@ apt-get update
 #                   (no container registry is reachable).
 #   keyutils        keyctl, to put a key passphrase into the kernel keyring (the
 #                   OS keyring podman-remote reads on Linux) in an e2e test.
+#   docker-registry the private container registry (distribution v2) the registry
+#                   e2e tests start (tests/src/registry.rs) for pull/push/login/search.
+#   apache2-utils   htpasswd, to make that registry's bcrypt password file.
+#   openssl         the CA and TLS server certificate of that registry.
 #   hyperfine       benchmarks (bench/).
 #   musl-tools      musl-gcc, for the static x86_64-unknown-linux-musl build.
 #   gcc-mingw-w64-x86-64  linker for the x86_64-pc-windows-gnu compile check.
@@ -43,6 +47,7 @@ apt-get update
 apt-get install -y --no-install-recommends \
     podman runc conmon netavark aardvark-dns iptables catatonit \
     openssh-server openssh-client busybox-static keyutils \
+    docker-registry apache2-utils openssl \
     hyperfine musl-tools gcc-mingw-w64-x86-64 ca-certificates
 
 # The toolchain is rustup's; a non-login CI shell may not have it on PATH.

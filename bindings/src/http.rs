@@ -266,6 +266,23 @@ impl ApiClient {
         Err(error_from(resp).await)
     }
 
+    /// A Docker-compatible request (`path_and_query` from [`ApiClient::compat_path`]), for the
+    /// few operations only that tree offers (`POST /auth`); errors as in [`ApiClient::request`].
+    pub async fn request_compat(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Body,
+    ) -> Result<Response<Incoming>> {
+        let resp = self
+            .send(method, path_and_query.to_string(), body, &[])
+            .await?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        Err(error_from(resp).await)
+    }
+
     /// A libpod request whose answer is returned whatever its status, for endpoints whose
     /// error answers still carry data (the archive stat header of a dangling symlink).
     pub async fn request_raw(

@@ -6,6 +6,7 @@ mod context;
 mod exit;
 mod format;
 mod output;
+mod progress;
 mod signals;
 mod terminal;
 mod yaml;
