@@ -381,15 +381,25 @@ fn make_rootfs_tar(path: &Path, size: usize, seed: &str) {
     let mut state: u64 = seed.bytes().fold(0x9E37_79B9_7F4A_7C15, |h, b| {
         (h ^ b as u64).wrapping_mul(0x100_0000_01B3)
     }) | 1;
-    let mut data = Vec::with_capacity(size);
-    while data.len() < size {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        data.extend_from_slice(&state.to_le_bytes());
+    // Written in 1 MiB pieces: the test process stays small, so that the RSS of the
+    // children it forks (measured below) is theirs alone.
+    let mut f = std::io::BufWriter::new(std::fs::File::create(dir.path().join("f")).unwrap());
+    let mut left = size;
+    let mut piece = Vec::with_capacity(1 << 20);
+    while left > 0 {
+        piece.clear();
+        while piece.len() < (1 << 20).min(left) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            piece.extend_from_slice(&state.to_le_bytes());
+        }
+        piece.truncate((1 << 20).min(left));
+        std::io::Write::write_all(&mut f, &piece).unwrap();
+        left -= piece.len();
     }
-    data.truncate(size);
-    std::fs::write(dir.path().join("f"), &data).unwrap();
+    std::io::Write::flush(&mut f).unwrap();
+    drop(f);
     run(
         Command::new("tar")
             .arg("-C")
