@@ -16,7 +16,7 @@ use crate::output::{ago, go_json_indent, human_size_spaced, Civil};
 #[derive(Subcommand, Debug)]
 pub enum ImageCmd {
     /// List images in local storage.
-    #[command(visible_aliases = ["ls", "list"])]
+    #[command(visible_aliases = ["list"])]
     Ls(ImagesArgs),
     /// Build an image using instructions from Containerfiles.
     Build(build::BuildArgs),
@@ -85,6 +85,9 @@ pub struct ImagesArgs {
     /// Change the output format to JSON or a Go template.
     #[arg(long)]
     format: Option<String>,
+    /// Display the image name history.
+    #[arg(long)]
+    history: bool,
     /// Do not print column headings.
     #[arg(short, long)]
     noheading: bool,
@@ -145,6 +148,12 @@ fn rows(list: &[Value], no_trunc: bool) -> Vec<Value> {
             m.insert("CreatedSince".into(), json!(ago(created)));
             m.insert("Size".into(), json!(human_size_spaced(size)));
             m.insert("Digest".into(), json!(s(img, "Digest")));
+            let history: Vec<&str> = img
+                .get("History")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            m.insert("History".into(), json!(history.join(", ")));
             Value::Object(m)
         };
         let tags: Vec<&str> = img
@@ -212,8 +221,11 @@ pub async fn images(g: &GlobalOpts, a: ImagesArgs) -> Result<u8, Failure> {
     let mut out = std::io::stdout().lock();
     let fmt = a.format.as_deref();
     if fmt.is_some_and(format::is_json) {
-        let json_rows: Vec<Value> = list
+        // podman prints one document per listed row (an image with three names thrice), in
+        // the sorted order of the rows.
+        let json_rows: Vec<Value> = rows
             .iter()
+            .filter_map(|r| list.iter().find(|i| i.get("Id") == r.get("Id")))
             .map(|img| {
                 let created = img.get("Created").and_then(Value::as_i64).unwrap_or(0);
                 let src = img.as_object().cloned().unwrap_or_default();
@@ -263,6 +275,9 @@ pub async fn images(g: &GlobalOpts, a: ImagesArgs) -> Result<u8, Failure> {
                 cols.push("{{.Digest}}");
             }
             cols.extend(["{{.ID}}", "{{.Created}}", "{{.Size}}"]);
+            if a.history {
+                cols.push("{{if .History}}{{.History}}{{else}}<none>{{end}}");
+            }
             (cols.join("\t"), false)
         }
     };

@@ -326,7 +326,7 @@ fn check_all_and_args(
 }
 
 /// The text Go's os package gives an I/O error, e.g. "open /x: no such file or directory".
-fn go_io_error(op: &str, path: &str, e: &std::io::Error) -> String {
+pub(crate) fn go_io_error(op: &str, path: &str, e: &std::io::Error) -> String {
     use std::io::ErrorKind;
     let reason = match e.kind() {
         ErrorKind::NotFound => "no such file or directory".to_string(),
@@ -1433,7 +1433,7 @@ fn set_default_mode(_path: &std::path::Path) {}
 
 /// Split an image reference into repository and tag the way podman's remote commit does
 /// (docker reference grammar, no normalization; tag defaults to "latest").
-fn parse_commit_reference(s: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_commit_reference(s: &str) -> Result<(String, String), String> {
     fn alnum(s: &str) -> bool {
         !s.is_empty()
             && s.bytes()
