@@ -283,6 +283,23 @@ impl ApiClient {
         Err(error_from(resp).await)
     }
 
+    /// [`ApiClient::request_compat`] with extra headers (`X-Registry-Auth` for the compat pull).
+    pub async fn request_compat_with_headers(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Body,
+        headers: &[(&str, String)],
+    ) -> Result<Response<Incoming>> {
+        let resp = self
+            .send(method, path_and_query.to_string(), body, headers)
+            .await?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        Err(error_from(resp).await)
+    }
+
     /// A libpod request whose answer is returned whatever its status, for endpoints whose
     /// error answers still carry data (the archive stat header of a dangling symlink).
     pub async fn request_raw(

@@ -2,14 +2,15 @@
 //! progress): indicatif bars on a terminal, podman's plain lines otherwise.
 //!
 //! The libpod pull/push endpoints of podman 4.x report progress as c/image's text lines
-//! ("Copying blob sha256:…", no byte counts); those become one spinner per blob. Callers that
-//! do get byte counts (Docker-style `progressDetail`) use [`Progress::layer_bytes`], which
-//! shows a byte bar for that layer.
+//! ("Copying blob sha256:…", no byte counts); those become one spinner per blob. The
+//! Docker-compatible pull stream does report bytes (`progressDetail`): [`Progress::pull_event`]
+//! turns those into one byte bar per layer.
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
+use bindings::api::registry::PullEvent;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 enum Mode {
@@ -40,6 +41,12 @@ fn bytes_style() -> ProgressStyle {
     ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec})")
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ")
+}
+
+/// Bytes without a known total: a count, no bar.
+fn unsized_bytes_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {msg} {bytes}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
 impl Progress {
@@ -136,30 +143,64 @@ impl Progress {
         }
     }
 
-    /// Byte progress of one layer, for streams that report it.
-    #[allow(dead_code)]
-    pub fn layer_bytes(&mut self, id: &str, current: u64, total: Option<u64>) {
-        match &mut self.mode {
-            Mode::Bars {
-                multi,
-                layers,
-                order,
-                ..
-            } => {
-                let bar = layers.entry(id.to_string()).or_insert_with(|| {
-                    order.push(id.to_string());
-                    let b = multi.add(ProgressBar::new(total.unwrap_or(0)));
-                    b.set_style(bytes_style());
-                    b.set_message(short_digest(id));
-                    b
-                });
-                if let Some(t) = total {
-                    bar.set_length(t);
-                    bar.set_style(bytes_style());
-                }
-                bar.set_position(current);
+    /// Whether a live display is drawn (a terminal, not `-q`): only then is a byte-reporting
+    /// stream worth choosing.
+    pub fn is_live(&self) -> bool {
+        matches!(self.mode, Mode::Bars { .. })
+    }
+
+    /// One event of the Docker-compatible pull stream: a row per layer, a byte bar once the
+    /// engine reports bytes (it does so about once a second per layer, so fast layers go
+    /// straight from "Pulling fs layer" to "Download complete").
+    pub fn pull_event(&mut self, ev: &PullEvent) {
+        let Mode::Bars {
+            multi,
+            status,
+            layers,
+            order,
+        } = &mut self.mode
+        else {
+            return;
+        };
+        if ev.id.is_empty() {
+            if !ev.status.is_empty() {
+                status.set_message(ev.status.clone());
             }
-            Mode::Plain | Mode::Quiet => {}
+            return;
+        }
+        let bar = layers.entry(ev.id.clone()).or_insert_with(|| {
+            order.push(ev.id.clone());
+            let b = multi.add(ProgressBar::new_spinner());
+            b.set_style(spinner_style());
+            b.enable_steady_tick(Duration::from_millis(120));
+            b
+        });
+        if bar.is_finished() {
+            // The last event names the image by its config digest, a row already done.
+            return;
+        }
+        let id = &ev.id;
+        match ev.status.as_str() {
+            "Downloading" => {
+                match ev.total {
+                    Some(t) if bar.length() != Some(t) => {
+                        bar.disable_steady_tick();
+                        bar.set_length(t);
+                        bar.set_style(bytes_style());
+                    }
+                    Some(_) => {}
+                    None => bar.set_style(unsized_bytes_style()),
+                }
+                bar.set_message(format!("{id}: Downloading"));
+                bar.set_position(ev.current.unwrap_or(0));
+            }
+            "Download complete" | "Pull complete" | "Already exists" => {
+                if let Some(len) = bar.length() {
+                    bar.set_position(len);
+                }
+                bar.finish_with_message(format!("{id}: {}", ev.status));
+            }
+            other => bar.set_message(format!("{id}: {other}")),
         }
     }
 

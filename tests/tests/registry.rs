@@ -657,8 +657,9 @@ fn pull_on_a_terminal_draws_progress_and_prints_the_id() {
     let image = pushed_image(w, r, "tty");
     let id = image_id(w, &image);
     w.engine(&["rmi", &image]);
+    // --tls-verify is one of the options only the libpod pull honours: that path's spinners.
     let cmd = format!(
-        "{} --url {} --identity {} pull --creds {}:{} {}",
+        "{} --url {} --identity {} pull --tls-verify=true --creds {}:{} {}",
         podman_remote_bin().display(),
         w.ssh_url(),
         w.key.display(),
@@ -815,4 +816,185 @@ fn logout_all_removes_every_registry() {
     assert_eq!(out.status, 125, "{out}");
     assert_eq!(theirs.status, 125, "{theirs}");
     assert_eq!(out.stderr, theirs.stderr);
+}
+
+/// A two-layer image on the registry: the unique one-file base plus a layer of `size` random
+/// bytes added by a build (COPY needs no runtime). Random data does not compress, so the
+/// layer blob stays `size` bytes. Returns `HOST/repo:tag`.
+fn pushed_two_layer_image(w: &World, r: &Registry, prefix: &str, size: usize) -> String {
+    let repo = format!("{}/e2e/{}", r.host(), unique(prefix));
+    let base = format!("{repo}:base");
+    unique_image(w, &base);
+    let image = format!("{repo}:v1");
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = vec![0u8; size];
+    // A xorshift stream: incompressible enough for gzip, no extra dependency.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15 ^ (size as u64);
+    for b in data.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = (x >> 24) as u8;
+    }
+    std::fs::write(dir.path().join("blob.bin"), &data).unwrap();
+    std::fs::write(
+        dir.path().join("Containerfile"),
+        format!("FROM {base}\nCOPY blob.bin /blob.bin\n"),
+    )
+    .unwrap();
+    w.engine(&["build", "-q", "-t", &image, dir.path().to_str().unwrap()]);
+    w.engine(&["rmi", &base]);
+    w.engine(&[
+        "push",
+        "--creds",
+        &format!("{}:{}", r.user, r.password),
+        &image,
+    ]);
+    image
+}
+
+/// A TCP proxy to the registry that forwards its answers at most ~800 KB/s, so a layer of a few
+/// MB takes several seconds to download however fast the machine: the engine reports layer
+/// bytes only about once a second. The engine trusts the registry's CA under the proxy's name
+/// too. Returns the proxy's `127.0.0.1:PORT`.
+fn slow_proxy(w: &World, r: &Registry) -> String {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let certs = w
+        .dir
+        .join("enginehome/.config/containers/certs.d")
+        .join(&host);
+    std::fs::create_dir_all(&certs).unwrap();
+    std::fs::copy(r.cert_dir.join("ca.crt"), certs.join("ca.crt")).unwrap();
+    let upstream = r.host();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(&upstream) else {
+                continue;
+            };
+            let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c_in, &mut s_out);
+                let _ = s_out.shutdown(std::net::Shutdown::Write);
+            });
+            let (mut s_in, mut c_out) = (server, client);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 16 * 1024];
+                while let Ok(n) = s_in.read(&mut buf) {
+                    if n == 0 || c_out.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                let _ = c_out.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    host
+}
+
+#[test]
+fn pull_on_a_terminal_shows_layer_bytes_and_prints_the_id() {
+    let w = world();
+    let r = registry();
+    let home = trusted_home(w);
+    let image = pushed_two_layer_image(w, r, "bytes", 3 << 20);
+    let id = image_id(w, &image);
+    w.engine(&["rmi", &image]);
+    let slow = image.replacen(&r.host(), &slow_proxy(w, r), 1);
+    let cmd = format!(
+        "{} --url {} --identity {} pull --creds {}:{} {}",
+        podman_remote_bin().display(),
+        w.ssh_url(),
+        w.key.display(),
+        r.user,
+        r.password,
+        slow
+    );
+    let mut script = Command::new("script");
+    script
+        .env_clear()
+        .envs(home.env())
+        .env("TERM", "xterm")
+        .args(["-qec", &cmd, "/dev/null"]);
+    let out = run(&mut script, None, T);
+    out.assert_success();
+    // A byte bar: "<layer>: Downloading [===>   ] 1.00 MiB/3.00 MiB (…)".
+    assert!(out.stdout.contains(": Downloading ["), "no byte bar: {out}");
+    assert!(out.stdout.contains(" MiB/3.00 MiB"), "no byte total: {out}");
+    assert!(out.stdout.contains(": Download complete"), "{out}");
+    // Not the libpod path's lines.
+    assert!(!out.stdout.contains("Copying blob"), "{out}");
+    assert!(
+        out.stdout.lines().any(|l| l.trim() == id),
+        "the ID is not on a line of its own: {out}"
+    );
+    assert_eq!(image_id(w, &slow), id);
+    w.engine(&["rmi", &slow]);
+}
+
+#[test]
+fn pull_of_two_layers_without_a_terminal_prints_podmans_lines() {
+    let w = world();
+    let r = registry();
+    let home = trusted_home(w);
+    let image = pushed_two_layer_image(w, r, "plain", 64 << 10);
+    let id = image_id(w, &image);
+    w.engine(&["rmi", &image]);
+    let creds = format!("{}:{}", r.user, r.password);
+    let mine = run(
+        ours(w, &home).args(["pull", "--creds", &creds, &image]),
+        None,
+        T,
+    );
+    mine.assert_success();
+    assert_eq!(mine.stdout, format!("{id}\n"));
+    mine.assert_stderr_contains("Copying blob sha256:");
+    mine.assert_stderr_contains("Writing manifest to image destination");
+    assert!(!mine.stderr.contains("Downloading"), "{mine}");
+    w.engine(&["rmi", &image]);
+    let theirs = run(
+        podman(w, &home).args(["pull", "--creds", &creds, &image]),
+        None,
+        T,
+    );
+    theirs.assert_success();
+    assert_eq!(mine.stdout, theirs.stdout);
+    let lines = |s: &str| -> Vec<String> {
+        let mut v: Vec<String> = s.lines().map(str::to_string).collect();
+        v.sort();
+        v
+    };
+    // Blobs are copied in parallel: the same lines, maybe in another order.
+    assert_eq!(lines(&mine.stderr), lines(&theirs.stderr));
+}
+
+#[test]
+fn compat_pull_errors_are_clear() {
+    let w = world();
+    let r = registry();
+    let home = trusted_home(w);
+    let image = pushed_image(w, r, "tty-missing");
+    let missing = image.replace(":v1", ":no-such-tag");
+    let cmd = format!(
+        "{} --url {} --identity {} pull --creds {}:{} {}",
+        podman_remote_bin().display(),
+        w.ssh_url(),
+        w.key.display(),
+        r.user,
+        r.password,
+        missing
+    );
+    let mut script = Command::new("script");
+    script
+        .env_clear()
+        .envs(home.env())
+        .env("TERM", "xterm")
+        .args(["-qec", &cmd, "/dev/null"]);
+    let out = run(&mut script, None, T);
+    assert_eq!(out.status, 125, "{out}");
+    out.assert_stdout_contains("Error: initializing source");
+    out.assert_stdout_contains("manifest unknown");
 }

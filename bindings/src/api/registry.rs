@@ -148,6 +148,47 @@ impl ApiClient {
         Ok(images)
     }
 
+    /// The Docker-compatible pull, `POST /images/create?fromImage=…&tag=…`, which (unlike the
+    /// libpod one on podman 4.x) reports per-layer byte counts. Only the reference and the
+    /// credentials apply: that endpoint has no TLS, all-tags, platform-split or retry options.
+    /// `on_event` receives each progress event; returns the short (12-hex) ID of the image,
+    /// which the engine names in its last event.
+    pub async fn pull_image_compat(
+        &self,
+        reference: &str,
+        auth: &RegistryAuth,
+        mut on_event: impl FnMut(&PullEvent),
+    ) -> Result<String> {
+        let (name, tag) = split_reference(reference);
+        let q = Query::new().add("fromImage", name).opt("tag", tag);
+        let path = self.compat_path("/images/create", &q);
+        let resp = self
+            .request_compat_with_headers(Method::POST, &path, empty(), &auth.headers())
+            .await?;
+        let mut last_id = None;
+        let mut errors = Vec::new();
+        each_json(resp, "pull", |v| {
+            if let Some(e) = v.get("error").and_then(Value::as_str) {
+                errors.push(e.to_string());
+                return;
+            }
+            let ev = PullEvent::from_json(&v);
+            if !ev.id.is_empty() {
+                last_id = Some(ev.id.clone());
+            }
+            on_event(&ev);
+        })
+        .await?;
+        if !errors.is_empty() {
+            return Err(stream_error(errors));
+        }
+        last_id.ok_or_else(|| {
+            Error::Http(format!(
+                "the engine's pull stream for {reference} ended without naming the pulled image"
+            ))
+        })
+    }
+
     /// `POST /libpod/images/{source}/push`; progress lines go to `on_line`.
     pub async fn push_image(
         &self,
@@ -227,6 +268,51 @@ impl ApiClient {
     }
 }
 
+/// One event of the Docker-compatible pull stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PullEvent {
+    /// "Pulling fs layer", "Downloading", "Download complete", "Already exists", …
+    pub status: String,
+    /// The layer's short digest (or, in the last event, the image's short ID).
+    pub id: String,
+    /// Bytes so far, for "Downloading".
+    pub current: Option<u64>,
+    /// The layer's size when the engine knows it (it sends -1 or nothing otherwise).
+    pub total: Option<u64>,
+}
+
+impl PullEvent {
+    fn from_json(v: &Value) -> PullEvent {
+        let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let detail = v.get("progressDetail");
+        let num = |k: &str| detail.and_then(|d| d.get(k)).and_then(Value::as_i64);
+        PullEvent {
+            status: text("status"),
+            id: text("id"),
+            current: num("current").and_then(|n| u64::try_from(n).ok()),
+            total: num("total")
+                .filter(|n| *n > 0)
+                .and_then(|n| u64::try_from(n).ok()),
+        }
+    }
+}
+
+/// `host:5000/repo:tag` → (`host:5000/repo`, Some(`tag`)); a digest reference or one without
+/// a tag goes whole as the name (the engine then applies its own default tag).
+fn split_reference(reference: &str) -> (&str, Option<&str>) {
+    if reference.contains('@') {
+        return (reference, None);
+    }
+    let last_slash = reference.rfind('/').map_or(0, |i| i + 1);
+    match reference[last_slash..].rfind(':') {
+        Some(i) => {
+            let at = last_slash + i;
+            (&reference[..at], Some(&reference[at + 1..]))
+        }
+        None => (reference, None),
+    }
+}
+
 fn stream_error(errors: Vec<String>) -> Error {
     Error::Api {
         status: 500,
@@ -280,6 +366,37 @@ async fn each_json(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn references_split_into_name_and_tag() {
+        assert_eq!(
+            split_reference("127.0.0.1:5000/e2e/x:v1"),
+            ("127.0.0.1:5000/e2e/x", Some("v1"))
+        );
+        assert_eq!(
+            split_reference("127.0.0.1:5000/e2e/x"),
+            ("127.0.0.1:5000/e2e/x", None)
+        );
+        assert_eq!(split_reference("alpine:3"), ("alpine", Some("3")));
+        assert_eq!(split_reference("a/b@sha256:00"), ("a/b@sha256:00", None));
+    }
+
+    #[test]
+    fn pull_events_decode_byte_counts() {
+        let v: Value = serde_json::from_str(
+            r#"{"status":"Downloading","progressDetail":{"current":5,"total":10},"id":"abc"}"#,
+        )
+        .unwrap();
+        let e = PullEvent::from_json(&v);
+        assert_eq!(e.status, "Downloading");
+        assert_eq!(e.id, "abc");
+        assert_eq!((e.current, e.total), (Some(5), Some(10)));
+        let v: Value = serde_json::from_str(
+            r#"{"status":"Downloading","progressDetail":{"current":5,"total":-1},"id":"abc"}"#,
+        )
+        .unwrap();
+        assert_eq!(PullEvent::from_json(&v).total, None);
+    }
 
     #[test]
     fn auth_header_encoding() {

@@ -330,15 +330,75 @@ pub async fn pull(g: &GlobalOpts, a: PullArgs) -> Result<u8, Failure> {
             auth: auth_for(&registry_of(image), &a.creds, &a.authfile)?,
         };
         let mut progress = Progress::new(a.quiet);
-        let result = client.pull_image(&opts, |line| progress.text(line)).await;
-        progress.finish();
-        drop(progress);
-        let ids = result?;
+        let ids = if progress.is_live() && compat_pull_applies(&opts) {
+            let result = client
+                .pull_image_compat(&opts.reference, &opts.auth, |ev| progress.pull_event(ev))
+                .await;
+            progress.finish();
+            drop(progress);
+            vec![full_image_id(&client, &result?, image).await?]
+        } else {
+            let result = client.pull_image(&opts, |line| progress.text(line)).await;
+            progress.finish();
+            drop(progress);
+            result?
+        };
         for id in ids {
             writeln!(out, "{id}")?;
         }
     }
     Ok(0)
+}
+
+/// The Docker-compatible pull reports layer bytes but knows only the reference and the
+/// credentials: any option that only the libpod endpoint honours keeps the libpod pull.
+fn compat_pull_applies(o: &PullOptions) -> bool {
+    !o.all_tags
+        && !o.quiet
+        && o.tls_verify.is_none()
+        && o.arch.is_none()
+        && o.os.is_none()
+        && o.variant.is_none()
+        && o.retry.is_none()
+        && o.retry_delay.is_none()
+}
+
+/// The compat stream names the pulled image by its short ID; podman prints the full one.
+/// Looking up by that ID (not the name) reports exactly the image just pulled; should the
+/// short ID be ambiguous in the engine's store, the reference resolves it instead.
+async fn full_image_id(
+    client: &bindings::http::ApiClient,
+    short: &str,
+    reference: &str,
+) -> Result<String, Failure> {
+    let by_id: Result<serde_json::Value, _> = client
+        .get_json(
+            &format!("/images/{}/json", bindings::http::seg(short)),
+            &bindings::http::Query::new(),
+        )
+        .await;
+    let doc = match by_id {
+        Ok(v) => v,
+        Err(_) => client
+            .get_json(
+                &format!("/images/{}/json", bindings::http::seg(reference)),
+                &bindings::http::Query::new(),
+            )
+            .await
+            .map_err(|e| {
+                Failure::msg(format!(
+                    "{reference} was pulled, but its image ID could not be read back: {e}"
+                ))
+            })?,
+    };
+    doc.get("Id")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            Failure::msg(format!(
+                "{reference} was pulled, but the engine's inspect answer has no image ID"
+            ))
+        })
 }
 
 /// Go's time.ParseDuration accepts sequences of number+unit; reject obvious mistakes early.
