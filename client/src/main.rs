@@ -165,7 +165,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse_from(commands::lifecycle::commit_argv(std::env::args_os())) {
+    let cli = match Cli::try_parse_from(commands::pods::pod_logs_argv(
+        commands::lifecycle::commit_argv(std::env::args_os()),
+    )) {
         Ok(c) => c,
         Err(e) => {
             use clap::error::ErrorKind;

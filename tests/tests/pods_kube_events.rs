@@ -390,3 +390,433 @@ fn events_since_sees_run_and_die() {
     assert_same_masked(&ours(w, &home, &targs), &theirs(w, &home, &targs));
     w.engine(&["rm", &name]);
 }
+
+/// A pod with one container that printed `hi`, created with the engine's own podman.
+fn pod_with_container(w: &World, prefix: &str) -> (String, String) {
+    let p = unique(prefix);
+    let c = format!("{p}-c");
+    w.engine(&["pod", "create", "--name", &p]).assert_success();
+    w.engine(&[
+        "run",
+        "-d",
+        "--pod",
+        &p,
+        "--name",
+        &c,
+        &w.image,
+        "sh",
+        "-c",
+        "echo hi; sleep 1000",
+    ])
+    .assert_success();
+    (p, c)
+}
+
+/// The first `n` words of each line, lines sorted: the stable part of a stats table (the
+/// numbers after the names change from one sample to the next).
+fn leading_words(s: &str, n: usize) -> Vec<String> {
+    let mut v: Vec<String> = s
+        .lines()
+        .map(|l| l.split_whitespace().take(n).collect::<Vec<_>>().join(" "))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn pod_stats_no_stream_matches_podman() {
+    let w = world();
+    let home = trusted_home(w);
+    let (p, c) = pod_with_container(w, "pstat");
+    let args = ["pod", "stats", "--no-stream", p.as_str()];
+    let (o, t) = (ours(w, &home, &args), theirs(w, &home, &args));
+    o.assert_success();
+    t.assert_success();
+    // The columns' widths follow the sampled numbers: compare the header's words.
+    let head = |x: &Output| {
+        let l = x.stdout.lines().next().unwrap_or("");
+        l.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    assert_eq!(head(&o), head(&t), "ours:\n{o}\npodman:\n{t}");
+    assert!(head(&o).starts_with("POD "), "{o}");
+    assert_eq!(o.stdout.lines().count(), 3, "infra and one container: {o}");
+    assert!(o.stdout.contains(&c), "{o}");
+    assert_eq!(leading_words(&o.stdout, 3), leading_words(&t.stdout, 3));
+
+    // JSON: the same keys, in the same order, for the same containers.
+    let jargs = [
+        "pod",
+        "stats",
+        "--no-stream",
+        "--format",
+        "json",
+        p.as_str(),
+    ];
+    let (oj, tj) = (ours(w, &home, &jargs), theirs(w, &home, &jargs));
+    let shape = |x: &Output| -> Vec<(Vec<String>, String, String)> {
+        let v: Vec<serde_json::Map<String, serde_json::Value>> =
+            serde_json::from_str(&x.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {x}"));
+        let mut rows: Vec<_> = v
+            .iter()
+            .map(|r| {
+                (
+                    r.keys().cloned().collect(),
+                    r["Name"].as_str().unwrap_or("").to_string(),
+                    r["CID"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    assert_eq!(shape(&oj), shape(&tj), "ours:\n{oj}\npodman:\n{tj}");
+    // The JSON is indented with five spaces like podman's.
+    assert_eq!(
+        mask(&oj.stdout).lines().nth(1),
+        mask(&tj.stdout).lines().nth(1)
+    );
+
+    // Templates: a plain one is still headed by the column names; a table one is aligned.
+    for tmpl in [
+        "{{.Name}} {{.Pod}} {{.PIDS}}",
+        "table {{.Name}} {{.Pod}} {{.PIDS}}",
+    ] {
+        let targs = ["pod", "stats", "--no-stream", "--format", tmpl, p.as_str()];
+        let (ot, tt) = (ours(w, &home, &targs), theirs(w, &home, &targs));
+        assert_eq!(head(&ot), head(&tt), "{tmpl}\nours:\n{ot}\npodman:\n{tt}");
+        assert_eq!(leading_words(&ot.stdout, 9), leading_words(&tt.stdout, 9));
+        assert_eq!(ot.status, 0);
+    }
+    // podman 4.3.1's pod stats has no --noheading.
+    let nargs = [
+        "pod",
+        "stats",
+        "--no-stream",
+        "--noheading",
+        "--format",
+        "{{.Name}}",
+        p.as_str(),
+    ];
+    let (on, tn) = (ours(w, &home, &nargs), theirs(w, &home, &nargs));
+    assert_eq!(
+        (on.status, tn.status),
+        (125, 125),
+        "ours:\n{on}\npodman:\n{tn}"
+    );
+    w.engine(&["pod", "rm", "-f", &p]);
+}
+
+#[test]
+fn pod_logs_of_one_container_match_podman() {
+    let w = world();
+    let home = trusted_home(w);
+    let (p, c) = pod_with_container(w, "plogs");
+    // The container may not have written its line yet.
+    for _ in 0..50 {
+        if w.engine(&["logs", &c]).stdout.contains("hi") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for args in [
+        vec!["pod", "logs", "-c", &c, &p],
+        vec!["pod", "logs", "--container", &c, &p],
+        vec!["pod", "logs", "-n", "-c", &c, &p],
+        // Without -c the remote client refuses: it cannot merge the pod's logs.
+        vec!["pod", "logs", &p],
+    ] {
+        assert_same_masked(&ours(w, &home, &args), &theirs(w, &home, &args));
+    }
+    let o = ours(w, &home, &["pod", "logs", "-c", &c, &p]);
+    assert_eq!((o.status, o.stdout.as_str()), (0, "hi\n"), "{o}");
+    let o = ours(w, &home, &["pod", "logs", &p]);
+    assert_eq!(o.status, 125, "{o}");
+    assert!(
+        o.stderr.contains("-c or --container cannot be empty"),
+        "{o}"
+    );
+    w.engine(&["pod", "rm", "-f", &p]);
+}
+
+/// Masks what changes between two generations: IDs, the time stamp line of each unit and the
+/// time of the warning.
+fn mask_generated(s: &str) -> String {
+    let lines: Vec<String> = mask(s)
+        .lines()
+        .map(|l| {
+            let day = ["Mon ", "Tue ", "Wed ", "Thu ", "Fri ", "Sat ", "Sun "];
+            if l.starts_with("# ") && day.iter().any(|d| l[2..].starts_with(d)) {
+                "# <DATE>".to_string()
+            } else if l.trim_start().starts_with("creationTimestamp:") {
+                "creationTimestamp: <DATE>".to_string()
+            } else if let Some(rest) = l.strip_prefix("time=\"") {
+                format!("time=<T>{}", &rest[rest.find('"').map_or(0, |i| i + 1)..])
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    lines.join("\n") + if s.ends_with('\n') { "\n" } else { "" }
+}
+
+#[track_caller]
+fn assert_same_generated(o: &Output, t: &Output) {
+    assert_eq!(
+        (
+            o.status,
+            mask_generated(&o.stdout),
+            mask_generated(&o.stderr)
+        ),
+        (
+            t.status,
+            mask_generated(&t.stdout),
+            mask_generated(&t.stderr)
+        ),
+        "ours:\n{o}\npodman:\n{t}"
+    );
+}
+
+#[test]
+fn generate_systemd_matches_podman() {
+    let w = world();
+    let home = trusted_home(w);
+    let (p, c) = pod_with_container(w, "gsd");
+    for args in [
+        vec!["generate", "systemd", "--name", &c],
+        vec!["generate", "systemd", &c],
+        vec!["generate", "systemd", "--new", "--name", &p],
+        vec![
+            "generate",
+            "systemd",
+            "--name",
+            "--no-header",
+            "--restart-policy",
+            "always",
+            &p,
+        ],
+        vec![
+            "generate", "systemd", "--new", "--name", "--format", "json", &c,
+        ],
+        vec!["generate", "systemd", "--name", "--format", "yaml", &c],
+        vec!["generate", "systemd", &unique("nothere")],
+    ] {
+        // podman prints a pod's units in an order that changes from run to run (a Go map):
+        // compare the lines, sorted.
+        let (o, th) = (ours(w, &home, &args), theirs(w, &home, &args));
+        let lines = |x: &Output| {
+            let mut v: Vec<String> = mask_generated(&x.stdout)
+                .lines()
+                .map(String::from)
+                .collect();
+            v.sort();
+            (x.status, v, mask_generated(&x.stderr))
+        };
+        assert_eq!(lines(&o), lines(&th), "ours:\n{o}\npodman:\n{th}");
+    }
+    let o = ours(w, &home, &["generate", "systemd", "--new", "--name", &p]);
+    assert!(
+        o.stdout.contains(&format!("# container-{c}.service")),
+        "{o}"
+    );
+    assert!(o.stdout.contains(&format!("# pod-{p}.service")), "{o}");
+    w.engine(&["pod", "rm", "-f", &p]);
+}
+
+#[test]
+fn generate_kube_matches_podman() {
+    let w = world();
+    let home = trusted_home(w);
+    let (p, c) = pod_with_container(w, "gkube");
+    for args in [
+        vec!["generate", "kube", &p],
+        vec!["generate", "kube", "-s", &p],
+        vec!["kube", "generate", "--service", &p],
+        // A container of a pod is refused by the engine.
+        vec!["kube", "generate", &c],
+    ] {
+        assert_same_generated(&ours(w, &home, &args), &theirs(w, &home, &args));
+    }
+    let o = ours(w, &home, &["generate", "kube", "-s", &p]);
+    assert!(o.stdout.contains("kind: Service"), "{o}");
+
+    // -f refuses to overwrite, and leaves the existing file alone.
+    let existing = home.path.join("exists.yaml");
+    std::fs::write(&existing, "keep").unwrap();
+    let ex = existing.to_str().unwrap();
+    for cmd in [["generate", "kube"], ["kube", "generate"]] {
+        let args = [cmd[0], cmd[1], "-f", ex, p.as_str()];
+        let (o, t) = (ours(w, &home, &args), theirs(w, &home, &args));
+        assert_eq!(o.status, 125, "{o}");
+        assert_same_masked(&o, &t);
+    }
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep");
+
+    // -f to a new file writes what podman writes.
+    let ours_file = home.path.join("ours.yaml");
+    let their_file = home.path.join("theirs.yaml");
+    let o = ours(
+        w,
+        &home,
+        &[
+            "generate",
+            "kube",
+            "-s",
+            "-f",
+            ours_file.to_str().unwrap(),
+            &p,
+        ],
+    );
+    o.assert_success();
+    assert_eq!(o.stdout, "", "{o}");
+    theirs(
+        w,
+        &home,
+        &[
+            "generate",
+            "kube",
+            "-s",
+            "-f",
+            their_file.to_str().unwrap(),
+            &p,
+        ],
+    )
+    .assert_success();
+    let read = |f: &std::path::Path| mask_generated(&std::fs::read_to_string(f).unwrap());
+    assert_eq!(read(&ours_file), read(&their_file));
+    assert!(read(&ours_file).contains(&format!("name: {c}")));
+    w.engine(&["pod", "rm", "-f", &p]);
+}
+
+fn pod_yaml(w: &World, name: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+spec:
+  containers:
+  - name: web
+    image: {image}
+    command: [\"/bin/sleep\", \"1000\"]
+",
+        image = w.image
+    )
+}
+
+fn engine_field(w: &World, what: &str, format: &str, name: &str) -> String {
+    w.engine(&[what, "inspect", "--format", format, name])
+        .stdout
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn kube_play_start_false_replace_and_network() {
+    let w = world();
+    let home = trusted_home(w);
+    let name = unique("kplay");
+    let file = home.path.join("pod.yaml");
+    std::fs::write(&file, pod_yaml(w, &name)).unwrap();
+    let f = file.to_str().unwrap();
+    let ctr = format!("{name}-web");
+
+    let o = ours(w, &home, &["kube", "play", "--start=false", f]);
+    o.assert_success();
+    assert_eq!(mask(&o.stdout), "Pod:\n<ID>\nContainer:\n<ID>\n\n", "{o}");
+    assert_eq!(
+        engine_field(w, "container", "{{.State.Status}}", &ctr),
+        "created"
+    );
+
+    // Playing again without --replace fails as podman's does.
+    let args = ["kube", "play", f];
+    let (o, t) = (ours(w, &home, &args), theirs(w, &home, &args));
+    assert_eq!(o.status, 125, "{o}");
+    assert_same_masked(&o, &t);
+
+    let o = ours(w, &home, &["kube", "play", "--replace", f]);
+    o.assert_success();
+    assert_eq!(
+        mask(&o.stdout),
+        "Pods stopped:\n<ID>\nPods removed:\n<ID>\nPod:\n<ID>\nContainer:\n<ID>\n\n",
+        "{o}"
+    );
+    assert_eq!(
+        engine_field(w, "container", "{{.State.Status}}", &ctr),
+        "running"
+    );
+    let t = theirs(w, &home, &["kube", "play", "--replace", f]);
+    assert_same_masked(&o, &t);
+
+    let net = unique("knet");
+    w.engine(&["network", "create", &net]).assert_success();
+    let o = ours(
+        w,
+        &home,
+        &["kube", "play", "--replace", "--network", &net, f],
+    );
+    o.assert_success();
+    let nets = engine_field(
+        w,
+        "container",
+        "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}",
+        &ctr,
+    );
+    assert!(nets.split_whitespace().any(|n| n == net), "{nets}\n{o}");
+    let t = theirs(
+        w,
+        &home,
+        &["kube", "play", "--replace", "--network", &net, f],
+    );
+    assert_same_masked(&o, &t);
+
+    // An unknown network is the engine's error, as with podman.
+    let args = ["kube", "play", "--replace", "--network", "no-such-net-x", f];
+    let (o, t) = (ours(w, &home, &args), theirs(w, &home, &args));
+    assert_eq!(o.status, 125, "{o}");
+    assert_eq!(o.status, t.status, "ours:\n{o}\npodman:\n{t}");
+
+    ours(w, &home, &["kube", "down", f]).assert_success();
+    assert_eq!(ours(w, &home, &["pod", "exists", &name]).status, 1);
+    w.engine(&["network", "rm", &net]);
+}
+
+#[test]
+fn volume_export_import_need_newer_engine() {
+    let w = world();
+    let home = trusted_home(w);
+    let v = unique("vexp");
+    w.engine(&["volume", "create", &v]).assert_success();
+    let tar = home.path.join("v.tar");
+    let t = tar.to_str().unwrap();
+    let o = ours(w, &home, &["volume", "export", "-o", t, &v]);
+    let p = theirs(w, &home, &["volume", "export", "-o", t, &v]);
+    assert_eq!((o.status, p.status), (125, 125), "ours:\n{o}\npodman:\n{p}");
+    assert!(
+        o.stderr.contains("volume export") && o.stderr.contains("4.3.1"),
+        "{o}"
+    );
+    // Nothing is left behind, not even a temporary file.
+    let left: Vec<_> = std::fs::read_dir(&home.path)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("v.tar") || n.starts_with(".podman-volume-export"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+
+    std::fs::write(&tar, b"not a tarball").unwrap();
+    let o = ours(w, &home, &["volume", "import", &v, t]);
+    let p = theirs(w, &home, &["volume", "import", &v, t]);
+    assert_eq!((o.status, p.status), (125, 125), "ours:\n{o}\npodman:\n{p}");
+    assert!(
+        o.stderr.contains("volume import") && o.stderr.contains("4.3.1"),
+        "{o}"
+    );
+    // An unknown volume is reported as such.
+    let missing = unique("novol");
+    let o = ours(w, &home, &["volume", "export", "-o", t, &missing]);
+    assert_eq!(o.status, 125, "{o}");
+    assert!(o.stderr.contains("no such volume"), "{o}");
+    w.engine(&["volume", "rm", &v]);
+}

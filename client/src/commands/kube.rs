@@ -290,10 +290,10 @@ pub async fn generate_kube(g: &GlobalOpts, a: GenerateKubeArgs) -> Result<u8, Fa
     match &a.filename {
         None => {
             let mut out = std::io::stdout().lock();
+            // podman prints the document followed by a newline of its own, so its output ends
+            // with an empty line.
             out.write_all(&yaml)?;
-            if !yaml.ends_with(b"\n") {
-                writeln!(out)?;
-            }
+            writeln!(out)?;
         }
         Some(f) => {
             let dir = f
@@ -318,9 +318,6 @@ pub async fn generate_systemd(g: &GlobalOpts, a: GenerateSystemdArgs) -> Result<
         )));
     }
     let json_out = a.format.as_deref().is_some_and(crate::format::is_json);
-    if let Some(f) = a.format.as_deref().filter(|_| !json_out) {
-        return Err(Failure::msg(format!("unknown --format argument: {f}")));
-    }
     let q = Query::new()
         .add("containerprefix", &a.container_prefix)
         .add("new", a.new)
@@ -332,11 +329,16 @@ pub async fn generate_systemd(g: &GlobalOpts, a: GenerateSystemdArgs) -> Result<
         .add("templateunitfile", a.template)
         .add("usename", a.name);
     let client = g.client().await?;
+    // podman warns before asking the engine, so the warning precedes any error too.
+    eprintln!("time=\"{}\" level=warning msg=\"The generated units should be placed on your remote system\"", crate::output::Civil::from_unix(crate::output::now_unix()).rfc3339());
     let units = client.generate_systemd(&a.target[0], &q).await?;
     let Some(map) = units.as_object() else {
         return Err(Failure::msg("the engine answered no systemd units"));
     };
-    eprintln!("time=\"{}\" level=warning msg=\"The generated units should be placed on your remote system\"", crate::output::Civil::from_unix(crate::output::now_unix()).rfc3339());
+    // podman checks the format only once the units are generated and the warning printed.
+    if let Some(f) = a.format.as_deref().filter(|_| !json_out) {
+        return Err(Failure::msg(format!("unknown --format argument: {f}")));
+    }
     let mut out = std::io::stdout().lock();
     if a.files {
         let cwd = std::env::current_dir()?;
@@ -355,7 +357,7 @@ pub async fn generate_systemd(g: &GlobalOpts, a: GenerateSystemdArgs) -> Result<
             writeln!(
                 out,
                 "{}",
-                crate::output::go_json_indent(&Value::Object(paths), "    ")
+                crate::output::go_json_indent(&Value::Object(paths), " ")
             )?;
         } else {
             for p in paths.values() {
@@ -365,10 +367,11 @@ pub async fn generate_systemd(g: &GlobalOpts, a: GenerateSystemdArgs) -> Result<
         return Ok(0);
     }
     if json_out {
-        writeln!(out, "{}", crate::output::go_json_indent(&units, "    "))?;
+        writeln!(out, "{}", crate::output::go_json_indent(&units, " "))?;
         return Ok(0);
     }
-    // Container units first, then the pod's, as podman prints them.
+    // Container units first, then the pod's, as podman prints them: one after the other,
+    // without an empty line between them.
     let mut names: Vec<&String> = map.keys().collect();
     names.sort_by_key(|n| {
         (
@@ -386,7 +389,7 @@ pub async fn generate_systemd(g: &GlobalOpts, a: GenerateSystemdArgs) -> Result<
                 .to_string()
         })
         .collect();
-    writeln!(out, "{}", texts.join("\n\n"))?;
+    writeln!(out, "{}", texts.join("\n"))?;
     Ok(0)
 }
 

@@ -220,9 +220,6 @@ pub struct PodStatsArgs {
     /// Pretty-print container statistics to JSON or using a Go template.
     #[arg(long)]
     pub format: Option<String>,
-    /// Do not print headers (with a template).
-    #[arg(short, long)]
-    pub noheading: bool,
     /// Disable streaming stats and only pull the first result.
     #[arg(long)]
     pub no_stream: bool,
@@ -235,7 +232,9 @@ pub struct PodStatsArgs {
 #[derive(Args, Debug)]
 pub struct PodLogsArgs {
     /// The container of the pod whose logs to show (required remotely, as in podman).
-    #[arg(short = 'c', long)]
+    /// Its `-c` is the global `--connection`'s short name too: [`pod_logs_argv`] turns a `-c`
+    /// given after `pod logs` into `--container`, as podman's local flag shadows the global one.
+    #[arg(long)]
     pub container: Option<String>,
     #[command(flatten)]
     pub logs: logs::LogsArgs,
@@ -900,14 +899,26 @@ pub async fn stats(g: &GlobalOpts, a: PodStatsArgs) -> Result<u8, Failure> {
             Some(f) if format::is_json(f) => {
                 writeln!(out, "{}", format::to_go_json(&Value::Array(rows), false, Some("     ")))?;
             }
-            Some(f) => format::print_rows(f, &rows, &headers, true, a.noheading, &mut out)
-                .map_err(|e| Failure::msg(e.to_string()))?,
+            Some(f) => {
+                // podman heads even a plain (non-table) template's output with its column
+                // names, rendered through the same template.
+                if !f.trim_start().starts_with("table") {
+                    let head: serde_json::Map<String, Value> = headers
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                        .collect();
+                    format::print_rows(f, &[Value::Object(head)], &headers, true, true, &mut out)
+                        .map_err(|e| Failure::msg(e.to_string()))?;
+                }
+                format::print_rows(f, &rows, &headers, true, false, &mut out)
+                    .map_err(|e| Failure::msg(e.to_string()))?
+            }
             None => format::print_rows(
                 "{{.Pod}}\t{{.CID}}\t{{.Name}}\t{{.CPU}}\t{{.MemUsage}}\t{{.Mem}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDS}}",
                 &rows,
                 &headers,
                 false,
-                a.noheading,
+                false,
                 &mut out,
             )
             .map_err(|e| Failure::msg(e.to_string()))?,
@@ -918,6 +929,88 @@ pub async fn stats(g: &GlobalOpts, a: PodStatsArgs) -> Result<u8, Failure> {
         }
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
+}
+
+/// Rewrites a `-c` given after `pod logs` (alone, `-cNAME`, `-c=NAME`, or ending a cluster of
+/// boolean short flags such as `-fc`) into `--container`, so that it names the pod's container
+/// and not the global `--connection`; everything else is left as it is.
+pub fn pod_logs_argv(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    // Global options that take a separate value, which must not be mistaken for the command.
+    const GLOBAL_VALUED: &[&str] = &[
+        "--url",
+        "--host",
+        "-H",
+        "-c",
+        "--connection",
+        "--identity",
+        "--log-level",
+    ];
+    // Options of `pod logs` that take a separate value, which must stay as they are.
+    const VALUED: &[&str] = &["--container", "--since", "--until", "--tail"];
+    let mut words = Vec::new();
+    let mut i = 1;
+    while i < args.len() && words.len() < 2 {
+        let Some(t) = args[i].to_str() else {
+            return args;
+        };
+        if t == "--" {
+            return args;
+        }
+        if GLOBAL_VALUED.contains(&t) {
+            i += 2;
+            continue;
+        }
+        if !t.starts_with('-') {
+            words.push(t.to_string());
+        }
+        i += 1;
+    }
+    if words != ["pod", "logs"] {
+        return args;
+    }
+    while i < args.len() {
+        let Some(t) = args[i].to_str().map(str::to_string) else {
+            i += 1;
+            continue;
+        };
+        if t == "--" {
+            break;
+        }
+        if VALUED.contains(&t.as_str()) {
+            i += 2;
+            continue;
+        }
+        let Some(body) = t
+            .strip_prefix('-')
+            .filter(|b| !b.is_empty() && !b.starts_with('-'))
+        else {
+            i += 1;
+            continue;
+        };
+        // Boolean short flags of `pod logs` that may precede `c` in a cluster.
+        let lead = body
+            .find(|ch| !matches!(ch, 'f' | 'n' | 't'))
+            .unwrap_or(body.len());
+        if !body[lead..].starts_with('c') {
+            i += 1;
+            continue;
+        }
+        let rest = body[lead + 1..].trim_start_matches('=');
+        let mut parts: Vec<std::ffi::OsString> = Vec::new();
+        if lead > 0 {
+            parts.push(format!("-{}", &body[..lead]).into());
+        }
+        let takes_next = rest.is_empty();
+        parts.push(if takes_next {
+            "--container".into()
+        } else {
+            format!("--container={rest}").into()
+        });
+        let n = parts.len();
+        args.splice(i..=i, parts);
+        i += n + usize::from(takes_next);
+    }
+    args
 }
 
 pub async fn logs(g: &GlobalOpts, a: PodLogsArgs) -> Result<u8, Failure> {
@@ -1030,6 +1123,49 @@ pub async fn pod(g: &GlobalOpts, c: PodCmd) -> Result<u8, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pod_logs_c_means_container() {
+        let v = |a: &[&str]| -> Vec<std::ffi::OsString> { a.iter().map(Into::into).collect() };
+        assert_eq!(
+            pod_logs_argv(v(&["p", "-c", "conn", "pod", "logs", "-c", "ctr", "mypod"])),
+            v(&[
+                "p",
+                "-c",
+                "conn",
+                "pod",
+                "logs",
+                "--container",
+                "ctr",
+                "mypod"
+            ])
+        );
+        assert_eq!(
+            pod_logs_argv(v(&[
+                "p", "pod", "logs", "-fcctr", "--tail", "-c", "-c=x", "pod"
+            ])),
+            v(&[
+                "p",
+                "pod",
+                "logs",
+                "-f",
+                "--container=ctr",
+                "--tail",
+                "-c",
+                "--container=x",
+                "pod"
+            ])
+        );
+        // Other commands keep -c as the global --connection.
+        assert_eq!(
+            pod_logs_argv(v(&["p", "pod", "ps", "-c", "x"])),
+            v(&["p", "pod", "ps", "-c", "x"])
+        );
+        assert_eq!(
+            pod_logs_argv(v(&["p", "logs", "-c", "x"])),
+            v(&["p", "logs", "-c", "x"])
+        );
+    }
 
     #[test]
     fn publish_specs() {
