@@ -552,11 +552,28 @@ fn mask_generated(s: &str) -> String {
             } else if let Some(rest) = l.strip_prefix("time=\"") {
                 format!("time=<T>{}", &rest[rest.find('"').map_or(0, |i| i + 1)..])
             } else {
-                l.to_string()
+                mask_embedded_dates(l)
             }
         })
         .collect();
     lines.join("\n") + if s.ends_with('\n') { "\n" } else { "" }
+}
+
+/// The same "# Sat Nov 28 12:53:21 UTC 2026" header inside a JSON string (`--format json`
+/// puts whole units on one line): mask from the weekday to " UTC yyyy".
+fn mask_embedded_dates(l: &str) -> String {
+    let mut out = l.to_string();
+    for day in ["Mon ", "Tue ", "Wed ", "Thu ", "Fri ", "Sat ", "Sun "] {
+        let pat = format!("# {day}");
+        while let Some(start) = out.find(&pat) {
+            let Some(utc) = out[start..].find(" UTC ") else {
+                break;
+            };
+            let end = (start + utc + " UTC ".len() + 4).min(out.len());
+            out.replace_range(start..end, "# <DATE>");
+        }
+    }
+    out
 }
 
 #[track_caller]
