@@ -856,6 +856,18 @@ fn connections_interoperate_with_real_podman() {
     real_list.assert_stdout_contains("byours true");
     ours(&["system", "connection", "rename", "byours", "renamed"]).assert_success();
     ours(&["system", "connection", "rm", "byreal"]).assert_success();
+    // The default table, with podman 5's header row as podman writes it (not upper-cased).
+    let table = ours(&["system", "connection", "ls"]);
+    table.assert_success();
+    let mut lines = table.stdout.lines();
+    assert_eq!(
+        lines
+            .next()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>()),
+        Some(vec!["Name", "URI", "Identity", "Default", "ReadWrite"]),
+        "{table}"
+    );
+    assert!(lines.any(|l| l.starts_with("renamed ")), "{table}");
     let names = ours(&["system", "connection", "ls", "-q"]);
     assert_eq!(names.stdout, "renamed\n", "{names}");
     let real_names = run(

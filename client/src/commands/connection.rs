@@ -270,11 +270,18 @@ fn list(reg: &Registry, a: ListArgs) -> Result<u8, Failure> {
                     false,
                 ),
             };
-            let headers: HashMap<String, String> = [("URI", "URI"), ("ReadWrite", "READWRITE")]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            format::print_rows(&template, &trows, &headers, user, false, &mut out)
+            // podman prints this header row as written ("Name", "ReadWrite"), not upper-cased
+            // like other tables: it goes in as the first row, through the same template.
+            let heading = !user || format::is_table(&template);
+            let mut all = Vec::with_capacity(trows.len() + 1);
+            if heading {
+                all.push(json!({
+                    "Name": "Name", "URI": "URI", "Identity": "Identity",
+                    "IsMachine": "IsMachine", "Default": "Default", "ReadWrite": "ReadWrite",
+                }));
+            }
+            all.extend(trows);
+            format::print_rows(&template, &all, &HashMap::new(), user, true, &mut out)
                 .map_err(|e| Failure::msg(e.to_string()))?;
         }
     }
