@@ -5,6 +5,7 @@ mod commands;
 mod context;
 mod exit;
 mod format;
+mod fsutil;
 mod output;
 mod progress;
 mod signals;

@@ -7,6 +7,7 @@ use bindings::api::images::RemoveImages;
 use clap::{ArgAction, Args};
 use serde_json::{json, Value};
 
+use super::argcheck::exact_args;
 use super::lifecycle::{parse_commit_reference, run_inspect};
 use crate::context::GlobalOpts;
 use crate::exit::Failure;
@@ -18,17 +19,6 @@ fn min_args(args: &[String], n: usize) -> Result<(), Failure> {
     if args.len() < n {
         return Err(Failure::msg(format!(
             "requires at least {n} arg(s), only received {}",
-            args.len()
-        )));
-    }
-    Ok(())
-}
-
-/// cobra's `ExactArgs`.
-fn exact_args(args: &[String], n: usize) -> Result<(), Failure> {
-    if args.len() != n {
-        return Err(Failure::msg(format!(
-            "accepts {n} arg(s), received {}",
             args.len()
         )));
     }

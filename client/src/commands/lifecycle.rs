@@ -15,6 +15,7 @@ use bindings::http::ApiClient;
 use clap::Args;
 use serde_json::{Map, Value};
 
+use super::argcheck::exact_args;
 use crate::context::GlobalOpts;
 use crate::exit::Failure;
 use crate::format;
@@ -263,17 +264,6 @@ pub struct HealthcheckRunArgs {
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
 // ---------------------------------------------------------------------------------------------
-
-/// cobra's `ExactArgs(n)`.
-fn exact_args(args: &[String], n: usize) -> Result<(), Failure> {
-    if args.len() != n {
-        return Err(Failure::msg(format!(
-            "accepts {n} arg(s), received {}",
-            args.len()
-        )));
-    }
-    Ok(())
-}
 
 /// cobra's `RangeArgs(min, max)`.
 fn range_args(args: &[String], min: usize, max: usize) -> Result<(), Failure> {
@@ -1587,33 +1577,11 @@ pub async fn commit(g: &GlobalOpts, a: CommitArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
-/// Write a small file through a temporary file in the same directory and a rename.
+/// `--iidfile`, `--cidfile`-style outputs: written whole or not at all, with Go's messages.
 fn write_atomically(path: &str, data: &[u8]) -> Result<(), String> {
-    let p = std::path::Path::new(path);
-    let dir = match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let mut f = tempfile::Builder::new()
-        .prefix(".podman-iid-")
-        .tempfile_in(&dir)
-        .map_err(|e| go_io_error("open", path, &e))?;
-    f.write_all(data)
-        .map_err(|e| go_io_error("write", path, &e))?;
-    let tp = f.into_temp_path();
-    set_default_mode_644(&tp);
-    tp.persist(p)
-        .map_err(|e| go_io_error("rename", path, &e.error))
+    crate::fsutil::write_atomic(std::path::Path::new(path), data, Some(0o644))
+        .map_err(|e| go_io_error(e.op, path, &e.error))
 }
-
-#[cfg(unix)]
-fn set_default_mode_644(path: &std::path::Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644));
-}
-
-#[cfg(not(unix))]
-fn set_default_mode_644(_path: &std::path::Path) {}
 
 /// podman's `commit -c` means `--change` while every other command's `-c` is the global
 /// `--connection`: clap cannot shadow a global short option in one subcommand, so the

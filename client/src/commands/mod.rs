@@ -1,5 +1,6 @@
 //! One file per command group.
 
+pub mod argcheck;
 pub mod attach;
 pub mod build;
 pub mod connection;

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use clap::Args;
 use serde_json::{json, Map, Value};
 
+use super::argcheck::exact_args;
 use super::volumes::{confirm, headers, kv_map, ls_json, template_failure, Errors};
 use crate::context::GlobalOpts;
 use crate::exit::Failure;
@@ -141,16 +142,6 @@ pub struct NetworkExistsArgs {
 
 fn str_of<'a>(v: &'a Value, k: &str) -> &'a str {
     v.get(k).and_then(Value::as_str).unwrap_or("")
-}
-
-fn exact_args(args: &[String], n: usize) -> Result<(), Failure> {
-    if args.len() != n {
-        return Err(Failure::msg(format!(
-            "accepts {n} arg(s), received {}",
-            args.len()
-        )));
-    }
-    Ok(())
 }
 
 /// An address with its prefix length, as Go's `net.ParseCIDR` reads it.

@@ -528,18 +528,10 @@ pub async fn create(g: &GlobalOpts, a: PodCreateArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
-/// Write a small file through a temp file in the same directory, renamed on success.
+/// podman's `--pod-id-file`: written whole or not at all.
 fn write_atomic(path: &std::path::Path, text: &str) -> Result<(), Failure> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|e| Failure::msg(format!("cannot write {}: {e}", path.display())))?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.persist(path)
-        .map_err(|e| Failure::msg(format!("cannot write {}: {}", path.display(), e.error)))?;
-    Ok(())
+    crate::fsutil::write_atomic(path, text.as_bytes(), None)
+        .map_err(|e| Failure::msg(format!("cannot write {}: {}", path.display(), e.error)))
 }
 
 /// The fields podman's pod ps reporter offers to templates.

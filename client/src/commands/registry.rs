@@ -475,29 +475,13 @@ pub async fn push(g: &GlobalOpts, a: PushArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
-/// Write a file through a temp file in the same directory and rename it into place, so an
-/// interruption leaves the old file (or nothing) rather than a partial one.
+/// auth.json and friends: the directory is created (podman's run directory may not exist
+/// yet), then the file is written whole or not at all.
 fn write_atomic(path: &std::path::Path, data: &[u8], mode: Option<u32>) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".podman-remote-")
-        .tempfile_in(&dir)?;
-    #[cfg(unix)]
-    if let Some(m) = mode {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(m))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
     }
-    #[cfg(not(unix))]
-    let _ = mode;
-    tmp.write_all(data)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok(crate::fsutil::write_atomic(path, data, mode)?)
 }
 
 /// `https://host/` or `host/path` → the key podman uses for the registry.

@@ -10,6 +10,7 @@ use bindings::api::volumes::VolumeCreate;
 use clap::Args;
 use serde_json::{Map, Value};
 
+use super::argcheck::exact_args;
 use crate::context::GlobalOpts;
 use crate::exit::Failure;
 use crate::format;
@@ -261,16 +262,6 @@ fn no_args(cmd: &str, args: &[String]) -> Result<(), Failure> {
             args
         )))
     }
-}
-
-fn exact_args(names: &[String], n: usize) -> Result<(), Failure> {
-    if names.len() != n {
-        return Err(Failure::msg(format!(
-            "accepts {n} arg(s), received {}",
-            names.len()
-        )));
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -739,25 +739,13 @@ fn generated_name(root: &Path, i: usize) -> String {
     }
 }
 
-/// Write a small file through a temporary file in the same directory and a rename, so an
-/// interrupted build never leaves a partial ID behind.
+/// `--iidfile`: an interrupted build never leaves a partial ID behind.
 fn write_atomically(path: &str, data: &[u8]) -> io::Result<()> {
-    let p = Path::new(path);
-    let dir = match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut f = tempfile::Builder::new()
-        .prefix(".podman-iid-")
-        .tempfile_in(&dir)?;
-    f.write_all(data)?;
-    let tp = f.into_temp_path();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&tp, std::fs::Permissions::from_mode(0o644));
-    }
-    tp.persist(p).map_err(|e| e.error)
+    Ok(crate::fsutil::write_atomic(
+        Path::new(path),
+        data,
+        Some(0o644),
+    )?)
 }
 
 /// A blocking `Write` whose bytes go, in 64 KiB chunks, into the streaming request body

@@ -180,7 +180,7 @@ pub async fn create(g: &GlobalOpts, a: CreateArgs) -> Result<u8, Failure> {
 
 pub async fn run(g: &GlobalOpts, a: RunArgs) -> Result<u8, Failure> {
     let f = &a.flags;
-    if f.tty && f.interactive && !stdin_is_terminal() {
+    if f.tty && f.interactive && !crate::terminal::stdin_is_terminal() {
         eprintln!(
             "WARN[0000] The input device is not a TTY. The --tty and --interactive flags might not work properly"
         );
@@ -216,11 +216,6 @@ pub async fn run(g: &GlobalOpts, a: RunArgs) -> Result<u8, Failure> {
         },
     )
     .await
-}
-
-fn stdin_is_terminal() -> bool {
-    use std::io::IsTerminal;
-    std::io::stdin().is_terminal()
 }
 
 pub(crate) async fn remove_quietly(client: &bindings::http::ApiClient, id: &str) {
