@@ -822,6 +822,12 @@ fn logout_all_removes_every_registry() {
 /// bytes added by a build (COPY needs no runtime). Random data does not compress, so the
 /// layer blob stays `size` bytes. Returns `HOST/repo:tag`.
 fn pushed_two_layer_image(w: &World, r: &Registry, prefix: &str, size: usize) -> String {
+    // podman 4.3.1 can fail a build's layer-cache lookup ("layer not known") while another
+    // test removes images in the same engine: build without the cache, one at a time.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _serial = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let repo = format!("{}/e2e/{}", r.host(), unique(prefix));
     let base = format!("{repo}:base");
     unique_image(w, &base);
@@ -842,7 +848,14 @@ fn pushed_two_layer_image(w: &World, r: &Registry, prefix: &str, size: usize) ->
         format!("FROM {base}\nCOPY blob.bin /blob.bin\n"),
     )
     .unwrap();
-    w.engine(&["build", "-q", "-t", &image, dir.path().to_str().unwrap()]);
+    w.engine(&[
+        "build",
+        "-q",
+        "--layers=false",
+        "-t",
+        &image,
+        dir.path().to_str().unwrap(),
+    ]);
     w.engine(&["rmi", &base]);
     w.engine(&[
         "push",
