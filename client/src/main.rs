@@ -155,12 +155,10 @@ enum Command {
     /// Manage podman.
     #[command(subcommand)]
     System(commands::system::SystemCmd),
-    /// Manage the Linux virtual machine that runs podman (not built yet).
-    #[command(disable_help_flag = true)]
-    Machine {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
+    /// Manage a virtual machine.
+    Machine(commands::machine::MachineArgs),
+    /// Generate shell autocompletions.
+    Completion(commands::completion::CompletionArgs),
     #[command(external_subcommand)]
     External(Vec<String>),
 }
@@ -315,11 +313,8 @@ async fn dispatch(g: GlobalOpts, command: Command) -> Result<u8, Failure> {
         Command::Version(a) => system::version(&g, a).await,
         Command::Info(a) => system::info(&g, a).await,
         Command::System(c) => system::system(&g, c).await,
-        Command::Machine { .. } => Err(Failure::not_built(
-            "machine",
-            "podman-remote cannot provision virtual machines yet; connect to an existing \
-             engine with --url ssh://user@host or `podman-remote system connection add`",
-        )),
+        Command::Machine(a) => commands::machine::machine(&g, a).await,
+        Command::Completion(a) => commands::completion::completion(&g, a).await,
         Command::External(args) => Err(unknown_or_unbuilt(&args)),
     }
 }

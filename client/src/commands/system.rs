@@ -26,12 +26,8 @@ pub enum SystemCmd {
     Df(sysadmin::DfArgs),
     /// Remove unused data.
     Prune(sysadmin::SystemPruneArgs),
-    /// Run an API service (not built yet).
-    #[command(disable_help_flag = true)]
-    Service {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
+    /// Run an API service.
+    Service(crate::commands::service::ServiceArgs),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
@@ -43,10 +39,7 @@ pub async fn system(g: &GlobalOpts, c: SystemCmd) -> Result<u8, Failure> {
         SystemCmd::Df(a) => sysadmin::df(g, a).await,
         SystemCmd::Prune(a) => sysadmin::prune(g, a).await,
         SystemCmd::Version(a) => version(g, a).await,
-        SystemCmd::Service { .. } => Err(Failure::not_built(
-            "system service",
-            "the SSH-tunnelled API server is not built yet",
-        )),
+        SystemCmd::Service(a) => crate::commands::service::service(g, a).await,
         SystemCmd::Other(args) => {
             let name = args.first().cloned().unwrap_or_default();
             match name.as_str() {
