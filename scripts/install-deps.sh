@@ -40,20 +40,35 @@ apt-get update
 #   musl-tools      musl-gcc, for the static x86_64-unknown-linux-musl build.
 #   gcc-mingw-w64-x86-64  linker for the x86_64-pc-windows-gnu compile check.
 #   ca-certificates rustup's HTTPS downloads below.
+#   qemu-system-x86 the VM `machine` runs (TCG in the tests), with qemu-utils (qemu-img)
+#                   pinned to the same Debian 12 version: some machines carry a newer
+#                   backported qemu-utils that Breaks Debian 12's qemu-system-common.
+#   ovmf            UEFI firmware for the machine image (q35 + pflash).
+#   debootstrap, dosfstools, mtools, systemd-boot-efi, xz-utils, zstd
+#                   the test VM image build (tests/vm-image), all without loop devices.
+#   ignition        ignition-validate, which every generated Ignition config must pass.
+#   iproute2        `ip netns` + veth: the server tests' "remote host" namespace.
+#   wine, wine64    runs the Windows build's `--version`/`machine list` in the tests.
+#   gcc-aarch64-linux-gnu  C compiler for the aarch64 static (musl) release build.
+#   file            the installer test checks that the release binary is static.
 #
 # Deliberately not installed: uidmap, slirp4netns, fuse-overlayfs, buildah,
 # dbus-user-session (rootless podman only; the tests run rootful with the
 # vfs storage driver), crun, containernetworking-plugins, criu.
-apt-get install -y --no-install-recommends \
+# qemu-utils pinned to qemu-system-x86's version (see above), in the same transaction.
+qemu_version=$(apt-cache policy qemu-system-x86 | awk '/Candidate:/ {print $2}')
+apt-get install -y --no-install-recommends --allow-downgrades \
     podman runc conmon netavark aardvark-dns iptables catatonit \
     openssh-server openssh-client busybox-static keyutils \
     docker-registry apache2-utils openssl \
-    hyperfine musl-tools gcc-mingw-w64-x86-64 ca-certificates
+    hyperfine musl-tools gcc-mingw-w64-x86-64 ca-certificates \
+    qemu-system-x86 ovmf debootstrap dosfstools mtools systemd-boot-efi xz-utils zstd \
+    ignition iproute2 wine wine64 gcc-aarch64-linux-gnu file "qemu-utils=$qemu_version"
 
 # The toolchain is rustup's; a non-login CI shell may not have it on PATH.
 if ! command -v cargo >/dev/null && [ -f "$HOME/.cargo/env" ]; then
     # shellcheck disable=SC1091
     . "$HOME/.cargo/env"
 fi
-rustup target add x86_64-unknown-linux-musl x86_64-pc-windows-gnu
+rustup target add x86_64-unknown-linux-musl aarch64-unknown-linux-musl x86_64-pc-windows-gnu
 
