@@ -340,3 +340,157 @@ fn bad_input_fails_with_podman_codes() {
     );
     assert_eq!(out.status, 125, "{out}");
 }
+
+/// A server on a free loopback port, stopped when dropped: `python3 -m http.server` for
+/// archives, `git daemon` for repositories. The engine runs on this host, so it reaches it.
+struct Served {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Served {
+    fn start(make: impl Fn(u16) -> Command) -> Served {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let mut cmd = make(port);
+        cmd.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let child = spawn_daemon(cmd).expect("start the server");
+        let mut s = Served { child, port };
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "server on {port} did not start"
+            );
+            if let Ok(Some(st)) = s.child.try_wait() {
+                panic!("server on {port} exited: {st}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        s
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        stop_daemon(&mut self.child, Duration::from_secs(5));
+    }
+}
+
+#[test]
+fn url_and_git_contexts_are_fetched_by_the_engine() {
+    let _serial = serial();
+    let w = world();
+    let home = trusted_home(w);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ctx = dir.path().join("ctx");
+    write(
+        &ctx.join("Containerfile"),
+        &format!(
+            "FROM {}\nCOPY hello /hello\nRUN cat /hello\n",
+            w.image
+        ),
+    );
+    write(&ctx.join("hello"), "hello from a URL context\n");
+    let srv = dir.path().join("srv");
+    fs::create_dir_all(&srv).expect("mkdir");
+    run(
+        Command::new("tar")
+            .arg("-C")
+            .arg(&ctx)
+            .arg("-cf")
+            .arg(srv.join("ctx.tar"))
+            .arg("."),
+        None,
+        T,
+    )
+    .assert_success();
+    // The same context as a git repository, served by git daemon (the engine clones
+    // shallowly, which git's dumb HTTP transport cannot do).
+    let git = |args: &[&str]| {
+        run(
+            Command::new("git")
+                .args(["-c", "user.email=e2e@example.com", "-c", "user.name=e2e"])
+                .args(args),
+            None,
+            T,
+        )
+        .assert_success();
+    };
+    let c = ctx.to_str().expect("utf-8");
+    git(&["-C", c, "init", "-q"]);
+    git(&["-C", c, "add", "."]);
+    git(&["-C", c, "commit", "-q", "-m", "context"]);
+    git(&[
+        "clone",
+        "-q",
+        "--bare",
+        c,
+        srv.join("ctx.git").to_str().expect("utf-8"),
+    ]);
+
+    let srv_dir = srv.clone();
+    let http = Served::start(|port| {
+        let mut c = Command::new("python3");
+        c.args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
+            .arg(&srv_dir)
+            .arg(port.to_string());
+        c
+    });
+    let srv_dir = srv.clone();
+    let gitd = Served::start(|port| {
+        let mut c = Command::new("git");
+        c.args(["daemon", "--export-all", "--reuseaddr", "--listen=127.0.0.1"])
+            .arg(format!("--port={port}"))
+            .arg(format!("--base-path={}", srv_dir.display()))
+            .arg(&srv_dir);
+        c
+    });
+    let tar_url = format!("http://127.0.0.1:{}/ctx.tar", http.port);
+    let git_url = format!("git://127.0.0.1:{}/ctx.git", gitd.port);
+
+    let t1 = unique("localhost/e2e-build-url");
+    let t2 = unique("localhost/e2e-build-git");
+    let t3 = unique("localhost/e2e-build-url-theirs");
+    let _cleanup = Images(w, vec![t1.clone(), t2.clone(), t3.clone()]);
+    for (url, tag) in [(&tar_url, &t1), (&git_url, &t2)] {
+        let out = run(
+            ours(w, &home).args(["build", "--layers=false", "-t", tag, url]),
+            None,
+            T,
+        );
+        out.assert_success();
+        assert!(out.stdout.contains("hello from a URL context"), "{out}");
+        assert_eq!(cat_in(w, tag, "/hello"), "hello from a URL context\n");
+    }
+    // podman's own client (which downloads the archive itself) builds the same image.
+    let reference = run(
+        theirs(w, &home).args(["build", "--layers=false", "-t", &t3, &tar_url]),
+        None,
+        T,
+    );
+    reference.assert_success();
+    assert_eq!(image_json(w, &t1)["Config"], image_json(w, &t3)["Config"]);
+
+    // A URL the server does not have: a clear error naming it, exit 125.
+    let missing = format!("http://127.0.0.1:{}/missing.tar", http.port);
+    let out = run(ours(w, &home).args(["build", &missing]), None, T);
+    assert_eq!(out.status, 125, "{out}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "Error: fetching the build context {missing} on the engine: invalid response status 404\n"
+        )
+    );
+    // -f names a local file, which a fetched context cannot use.
+    let out = run(
+        ours(w, &home).args(["build", "-f", "Containerfile", &tar_url]),
+        None,
+        T,
+    );
+    assert_eq!(out.status, 125, "{out}");
+    out.assert_stderr_contains("-f/--file cannot be used with a URL context");
+}

@@ -398,17 +398,39 @@ fn tls_verification_is_the_engines() {
     assert_eq!(out.status, 125, "{out}");
     out.assert_stderr_contains("invalid username/password");
 
-    // --cert-dir cannot reach the engine: a clear error rather than a silent no-op.
-    let out = run(
-        ours(w, &home)
-            .args(["pull", "--creds", &creds, "--cert-dir"])
-            .arg(&r.cert_dir)
-            .arg(&image),
-        None,
-        T,
-    );
+    // --cert-dir as podman-remote 4.3 has it: pull has no such flag (the engine pulls with its
+    // own certificates), push hides it and ignores it. (--cert-dir first: the "See" line of
+    // our unknown-flag message wrongly repeats flags given before the unknown one.)
+    let mut ours_pull = ours(w, &home);
+    ours_pull
+        .args(["pull", "--cert-dir"])
+        .arg(&r.cert_dir)
+        .args(["--creds", &creds, &image]);
+    let out = run(&mut ours_pull, None, T);
+    let mut theirs_pull = podman(w, &home);
+    theirs_pull
+        .args(["pull", "--cert-dir"])
+        .arg(&r.cert_dir)
+        .args(["--creds", &creds, &image]);
+    let reference = run(&mut theirs_pull, None, T);
     assert_eq!(out.status, 125, "{out}");
-    out.assert_stderr_contains("certs.d");
+    assert_eq!(reference.status, 125, "{reference}");
+    assert_eq!(
+        out.stderr,
+        "Error: unknown flag: --cert-dir\nSee 'podman-remote pull --help'\n"
+    );
+    assert_eq!(
+        reference.stderr,
+        "Error: unknown flag: --cert-dir\nSee 'podman pull --help'\n"
+    );
+    for client in [ours(w, &home), podman(w, &home)] {
+        let mut c = client;
+        c.args(["push", "-q", "--creds", &creds, "--cert-dir", "/nonexistent/certs", &image]);
+        let out = run(&mut c, None, T);
+        out.assert_success();
+    }
+    let help = run(ours(w, &home).args(["push", "--help"]), None, T);
+    assert!(!help.stdout.contains("cert-dir"), "{help}");
 }
 
 #[test]
@@ -1010,4 +1032,75 @@ fn compat_pull_errors_are_clear() {
     assert_eq!(out.status, 125, "{out}");
     out.assert_stdout_contains("Error: initializing source");
     out.assert_stdout_contains("manifest unknown");
+}
+
+/// A build whose FROM image is only on the authenticated registry: without credentials the
+/// engine cannot pull it; with those of `login --authfile` (sent as `X-Registry-Config`, as
+/// podman-remote does) or `--creds` (`X-Registry-Auth`) it can.
+#[test]
+fn build_from_a_private_registry_uses_the_login() {
+    let w = world();
+    let r = registry();
+    let home = trusted_home(w);
+    let base = pushed_image(w, r, "buildfrom");
+    w.engine(&["rmi", &base]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Containerfile"),
+        format!("FROM {base}\nLABEL built=from-registry\n"),
+    )
+    .unwrap();
+    let ctx = dir.path().to_str().unwrap();
+    let file = authfile(&home);
+    let f = file.to_str().unwrap();
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, "{\"auths\":{}}").unwrap();
+    let built = unique("localhost/e2e-build-registry");
+    let build = |extra: &[&str]| {
+        let mut c = ours(w, &home);
+        c.args(["build", "--layers=false", "-t", &built]);
+        c.args(extra).arg(ctx);
+        run(&mut c, None, T)
+    };
+    let cleanup = || {
+        let _ = try_run(
+            w.engine_podman().args(["rmi", "-f", &built, &base]),
+            None,
+            T,
+        );
+    };
+
+    // No credentials anywhere: the engine's pull of the base image is refused.
+    let out = build(&["--authfile", f]);
+    assert_eq!(out.status, 125, "{out}");
+    assert!(
+        out.stderr.contains("authentication required") || out.stderr.contains("unauthorized"),
+        "{out}"
+    );
+    assert!(out.stderr.contains(&base), "{out}");
+
+    // After login into the same auth file the build pulls it.
+    run(ours(w, &home).args(&login_args(r, f, &r.host())), None, T).assert_success();
+    let out = build(&["--authfile", f]);
+    out.assert_success();
+    assert_eq!(
+        w.engine(&["image", "inspect", "--format", "{{.Labels.built}}", &built])
+            .stdout,
+        "from-registry\n"
+    );
+    cleanup();
+
+    // Explicit --creds, no auth file.
+    let creds = format!("{}:{}", r.user, r.password);
+    let out = build(&["--creds", &creds]);
+    out.assert_success();
+    cleanup();
+
+    // A missing --authfile is reported before anything is sent, as for pull and push.
+    let out = build(&["--authfile", "/nonexistent/auth.json"]);
+    assert_eq!(out.status, 125, "{out}");
+    assert_eq!(
+        out.stderr,
+        "Error: stat /nonexistent/auth.json: no such file or directory\n"
+    );
 }

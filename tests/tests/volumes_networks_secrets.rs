@@ -514,3 +514,153 @@ fn unknown_secret_and_bad_secret_input() {
     );
     assert_eq!(file.status, 125);
 }
+
+/// The names, types and link targets of a tarball's entries, sorted.
+fn tar_listing(tarball: &std::path::Path) -> Vec<String> {
+    let out = run(
+        Command::new("tar")
+            .args(["--list", "--verbose", "--numeric-owner", "--file"])
+            .arg(tarball),
+        None,
+        T,
+    );
+    out.assert_success();
+    let mut v: Vec<String> = out
+        .stdout
+        .lines()
+        .map(|l| {
+            // "-rw-r--r-- 0/0 2 2026-11-28 13:50 a" -> "-rw-r--r-- 0/0 2 a"
+            let w: Vec<&str> = l.split_whitespace().collect();
+            format!("{} {} {} {}", w[0], w[1], w[2], w[5..].join(" "))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// No helper container of the volume export/import fallback is left on the engine.
+#[track_caller]
+fn no_helpers_left(w: &World) {
+    let ps = w.engine(&[
+        "ps",
+        "-a",
+        "--filter",
+        "label=io.podman-remote.helper",
+        "--format",
+        "{{.Names}}",
+    ]);
+    assert_eq!(ps.stdout, "", "helper containers left behind");
+}
+
+/// podman 4.3.1's engine has no volume archive API (its own remote client refuses the
+/// commands); ours falls back to a helper container that mounts the volume and is never
+/// started, and removes it whatever happens.
+#[test]
+fn volume_export_and_import_through_a_helper_container() {
+    let w = world();
+    let home = trusted_home(w);
+    let mut cleanup = Cleanup::new(w);
+    let (v1, v2, v3) = (unique("vexp"), unique("vimp"), unique("vimp-stdin"));
+    for v in [&v1, &v2, &v3] {
+        w.engine(&["volume", "create", v]);
+        cleanup.add(&["volume", "rm", "-f", v]);
+    }
+    let fill = format!("{v1}:/v");
+    w.engine(&[
+        "run",
+        "--rm",
+        "-v",
+        &fill,
+        &w.image,
+        "sh",
+        "-c",
+        "echo a > /v/a && mkdir -p /v/d && echo b > /v/d/b && ln -s a /v/l && \
+         head -c 3000000 /dev/urandom > /v/big && chmod 0640 /v/big && chown 7:8 /v/d/b",
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let tar = dir.path().join("v.tar");
+    let t = tar.to_str().unwrap();
+
+    // podman's own remote client cannot do it.
+    let p = run(theirs(w, &home).args(["volume", "export", "-o", t, &v1]), None, T);
+    assert_eq!(p.status, 125, "{p}");
+    p.assert_stderr_contains("cannot use command \"podman volume export\" with the remote podman client");
+
+    let o = run(ours(w, &home).args(["volume", "export", "-o", t, &v1]), None, T);
+    o.assert_success();
+    assert_eq!((o.stdout.as_str(), o.stderr.as_str()), ("", ""), "{o}");
+    let listing = tar_listing(&tar);
+    let names: Vec<&str> = listing
+        .iter()
+        .map(|l| l.splitn(4, ' ').nth(3).unwrap())
+        .collect();
+    assert_eq!(names, ["a", "big", "d", "d/b", "l -> a"], "{listing:?}");
+    assert!(listing.contains(&"-rw-r----- 0/0 3000000 big".to_string()), "{listing:?}");
+    assert!(listing.contains(&"-rw-r--r-- 7/8 2 d/b".to_string()), "{listing:?}");
+    no_helpers_left(w);
+    // Only the archive in the directory: no temporary file left.
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(files, ["v.tar"]);
+
+    // To stdout: the same entries.
+    let stdout_tar = dir.path().join("stdout.tar");
+    let f = std::fs::File::create(&stdout_tar).unwrap();
+    let status = ours(w, &home)
+        .args(["volume", "export", &v1])
+        .stdout(f)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(tar_listing(&stdout_tar), listing);
+
+    // Import into a new volume, from the file and from stdin; the contents come back.
+    run(ours(w, &home).args(["volume", "import", &v2, t]), None, T).assert_success();
+    let data = std::fs::read(&tar).unwrap();
+    run(ours(w, &home).args(["volume", "import", &v3, "-"]), Some(&data), T).assert_success();
+    let sum = |v: &str| {
+        let m = format!("{v}:/v");
+        w.engine(&[
+            "run",
+            "--rm",
+            "-v",
+            &m,
+            &w.image,
+            "sh",
+            "-c",
+            "cd /v && cat a d/b && readlink l && md5sum big && stat -c '%a %u:%g' big d/b",
+        ])
+        .stdout
+    };
+    let original = sum(&v1);
+    assert!(original.starts_with("a\nb\na\n"), "{original}");
+    assert_eq!(sum(&v2), original);
+    assert_eq!(sum(&v3), original);
+    no_helpers_left(w);
+
+    // Bad input: clear errors, exit 125, and still no helper left.
+    std::fs::write(&tar, b"not a tarball").unwrap();
+    let o = run(ours(w, &home).args(["volume", "import", &v2, t]), None, T);
+    assert_eq!(o.status, 125, "{o}");
+    no_helpers_left(w);
+    let missing = unique("novol");
+    let o = run(ours(w, &home).args(["volume", "export", "-o", t, &missing]), None, T);
+    assert_eq!(o.status, 125, "{o}");
+    assert_eq!(
+        o.stderr,
+        format!("Error: no volume with name \"{missing}\" found: no such volume\n")
+    );
+    let o = run(ours(w, &home).args(["volume", "import", &missing, t]), None, T);
+    assert_eq!(o.status, 125, "{o}");
+    o.assert_stderr_contains("no such volume");
+    let o = run(
+        ours(w, &home).args(["volume", "import", &v2, "/nonexistent/v.tar"]),
+        None,
+        T,
+    );
+    assert_eq!(o.status, 125, "{o}");
+    o.assert_stderr_contains("/nonexistent/v.tar");
+    no_helpers_left(w);
+}

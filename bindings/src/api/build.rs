@@ -4,6 +4,7 @@ use hyper::Method;
 use serde_json::Value;
 
 use super::logs::BodyReader;
+use super::registry::RegistryAuth;
 use crate::error::{Error, Result};
 use crate::http::{ApiClient, Body, Query};
 
@@ -95,19 +96,52 @@ fn take_document(buf: &mut Vec<u8>) -> Result<Option<Value>> {
     }
 }
 
+/// podman 4.3 keeps writing after a failed fetch of a URL context, so the error body holds
+/// several JSON documents; the first one says what went wrong.
+fn first_error(e: Error) -> Error {
+    match e {
+        Error::Api {
+            status, message, ..
+        } if message.starts_with('{') => {
+            let first = serde_json::Deserializer::from_str(&message)
+                .into_iter::<Value>()
+                .next()
+                .and_then(|v| v.ok());
+            let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+            match first {
+                Some(v) => Error::Api {
+                    status,
+                    message: text(&v, "message").unwrap_or_else(|| message.clone()),
+                    cause: text(&v, "cause").unwrap_or_default(),
+                },
+                None => Error::Api {
+                    status,
+                    message,
+                    cause: String::new(),
+                },
+            }
+        }
+        other => other,
+    }
+}
+
 impl ApiClient {
     /// `POST /libpod/build`: `body` is the context as a tar stream. Returns once the engine
     /// answers (it reads the whole context first), with the output stream to follow.
-    pub async fn build(&self, query: &Query, body: Body) -> Result<BuildStream> {
+    /// `auth` carries the registry credentials the builder needs to pull base images.
+    /// With a URL context (`remote` in `query`) the body is empty: the engine fetches it.
+    pub async fn build(
+        &self,
+        query: &Query,
+        auth: &RegistryAuth,
+        body: Body,
+    ) -> Result<BuildStream> {
+        let mut headers = vec![("Content-Type", "application/x-tar".to_string())];
+        headers.extend(auth.build_headers());
         let resp = self
-            .request(
-                Method::POST,
-                "/build",
-                query,
-                body,
-                &[("Content-Type", "application/x-tar".to_string())],
-            )
-            .await?;
+            .request(Method::POST, "/build", query, body, &headers)
+            .await
+            .map_err(first_error)?;
         Ok(BuildStream {
             body: BodyReader::new(resp.into_body()),
             buf: Vec::new(),
@@ -137,6 +171,22 @@ mod tests {
             BuildMessage::Stream("hello\n".into())
         );
         assert!(take_document(&mut buf).expect("valid").is_none());
+    }
+
+    #[test]
+    fn first_of_several_error_documents() {
+        let e = first_error(Error::Api {
+            status: 500,
+            message: "{\"cause\":\"c\",\"message\":\"fetch failed: 404\",\"response\":500}\n{\"message\":\"later\"}".into(),
+            cause: String::new(),
+        });
+        match e {
+            Error::Api { message, cause, .. } => {
+                assert_eq!(message, "fetch failed: 404");
+                assert_eq!(cause, "c");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -59,6 +59,17 @@ impl RegistryAuth {
             .map(|h| vec![("X-Registry-Auth", h)])
             .unwrap_or_default()
     }
+
+    /// The headers of a build, as podman-remote sends them: explicit credentials as
+    /// `X-Registry-Auth`, stored ones (the builder may pull from any registry its FROM lines
+    /// name) as the `X-Registry-Config` map, which the engine turns into a temporary auth file.
+    pub fn build_headers(&self) -> Vec<(&'static str, String)> {
+        match (self, self.header()) {
+            (RegistryAuth::Map(_), Some(h)) => vec![("X-Registry-Config", h)],
+            (_, Some(h)) => vec![("X-Registry-Auth", h)],
+            (_, None) => Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]

@@ -180,11 +180,15 @@ pub struct HistoryArgs {
     /// Change the output to JSON or a Go template.
     #[arg(long)]
     pub format: Option<String>,
-    /// Display sizes and dates in human readable format. (podman's `-H` short form is taken
-    /// by the global `-H`/`--host` alias of `--url` here.)
-    #[arg(long, action = ArgAction::Set, num_args = 0..=1,
+    /// Display sizes and dates in human readable format.
+    #[arg(short = 'H', long, action = ArgAction::Set, num_args = 0..=1,
           require_equals = true, default_value = "true", default_missing_value = "true")]
     pub human: bool,
+    /// Takes the place of the global `--url` in this command, so that the global's `-H`
+    /// (`--host`) is not inherited: after `history`, `-H` is `--human`, as in podman.
+    /// `--url` itself still works here (clap copies it to the global options by its id).
+    #[arg(id = "url", long = "url", hide = true, value_name = "URL")]
+    pub url_here: Option<String>,
     /// Do not truncate the output.
     #[arg(long)]
     pub no_trunc: bool,

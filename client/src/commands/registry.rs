@@ -41,9 +41,8 @@ pub struct PullArgs {
     /// Path of the authentication file. Use REGISTRY_AUTH_FILE environment variable to override.
     #[arg(long, value_name = "PATH")]
     authfile: Option<String>,
-    /// Not supported remotely: the engine verifies registries with its own certificates.
-    #[arg(long = "cert-dir", value_name = "PATH")]
-    cert_dir: Option<String>,
+    // No --cert-dir: podman-remote's pull has none either (the engine pulls, and checks the
+    // registry with its own /etc/containers/certs.d), so it is an unknown flag, exit 125.
     /// Credentials (USERNAME:PASSWORD) to use for authenticating to a registry.
     #[arg(long, value_name = "USERNAME[:PASSWORD]")]
     creds: Option<String>,
@@ -80,8 +79,9 @@ pub struct PushArgs {
     /// Path of the authentication file. Use REGISTRY_AUTH_FILE environment variable to override.
     #[arg(long, value_name = "PATH")]
     authfile: Option<String>,
-    /// Not supported remotely: the engine verifies registries with its own certificates.
-    #[arg(long = "cert-dir", value_name = "PATH")]
+    /// Accepted and ignored, hidden, as by podman-remote: the engine pushes and checks the
+    /// registry with its own certificates (/etc/containers/certs.d/HOST:PORT/ on the server).
+    #[arg(long = "cert-dir", value_name = "PATH", hide = true)]
     cert_dir: Option<String>,
     /// Compression format to use (gzip, zstd, zstd:chunked).
     #[arg(long = "compression-format", value_name = "FORMAT")]
@@ -184,16 +184,6 @@ pub struct SearchArgs {
     term: Vec<String>,
 }
 
-fn cert_dir_unsupported(flag: &Option<String>) -> Result<(), Failure> {
-    if flag.is_some() {
-        return Err(Failure::msg(
-            "--cert-dir is not supported by podman-remote for this command: the engine contacts \
-             the registry and trusts the certificates in /etc/containers/certs.d/HOST:PORT/ on \
-             the server; put the CA (ca.crt) there, or use --tls-verify=false",
-        ));
-    }
-    Ok(())
-}
 
 /// `--creds USER[:PASSWORD]`; a missing password is asked for on the terminal.
 fn parse_creds(s: &str) -> Result<Credentials, Failure> {
@@ -257,6 +247,16 @@ fn auth_for(
     })
 }
 
+/// The credentials of a build: `--creds`, else every stored credential (keyring and auth
+/// files), since the registries its FROM lines name are known only to the builder.
+pub(crate) fn build_auth(
+    creds: &Option<String>,
+    authfile: &Option<String>,
+) -> Result<RegistryAuth, Failure> {
+    check_authfile(authfile)?;
+    auth_for("", creds, authfile)
+}
+
 /// podman checks a named auth file exists before anything else.
 fn check_authfile(authfile: &Option<String>) -> Result<(), Failure> {
     if let Some(p) = authfile {
@@ -280,7 +280,6 @@ pub async fn pull(g: &GlobalOpts, a: PullArgs) -> Result<u8, Failure> {
     if a.images.is_empty() {
         return Err(Failure::msg("requires at least 1 arg(s), only received 0"));
     }
-    cert_dir_unsupported(&a.cert_dir)?;
     check_authfile(&a.authfile)?;
     let (mut os, mut arch, mut variant) = (a.os.clone(), a.arch.clone(), a.variant.clone());
     if let Some(p) = &a.platform {
@@ -442,7 +441,9 @@ pub async fn push(g: &GlobalOpts, a: PushArgs) -> Result<u8, Failure> {
             )))
         }
     };
-    cert_dir_unsupported(&a.cert_dir)?;
+    if a.cert_dir.is_some() {
+        tracing::debug!("--cert-dir ignored: the engine checks the registry with its own certificates");
+    }
     check_authfile(&a.authfile)?;
     let target = dest.clone().unwrap_or_else(|| source.clone());
     let opts = PushOptions {
@@ -928,7 +929,8 @@ pub mod creds {
                 }
             }
             if self.use_keyring() {
-                for r in self.index().into_iter().chain([registry.to_string()]) {
+                let named = (!registry.is_empty()).then(|| registry.to_string());
+                for r in self.index().into_iter().chain(named) {
                     if let Some(c) = self.keyring_get(&r) {
                         map.insert(r, c);
                     }

@@ -151,7 +151,7 @@ impl Staged {
 
 /// Resolves when the user asks us to stop (Ctrl-C, kill, hang-up); the exit code is
 /// 128 + the signal, as when a shell reports a killed process.
-async fn stop_requested() -> u8 {
+pub(crate) async fn stop_requested() -> u8 {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -421,10 +421,14 @@ pub async fn load(g: &GlobalOpts, a: LoadArgs) -> Result<u8, Failure> {
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
-    /// Apply the following possible instructions to the created image. (podman's `-c`
-    /// short form is the global `--connection` here.)
-    #[arg(long)]
+    /// Apply the following possible instructions to the created image.
+    #[arg(short = 'c', long)]
     pub change: Vec<String>,
+    /// Takes the place of the global `--connection` in this command, so that its `-c` is not
+    /// inherited: after `import`, `-c` is `--change`, as in podman. `--connection` itself
+    /// still works here (clap copies it to the global options by its id).
+    #[arg(id = "connection", long = "connection", hide = true, value_name = "NAME")]
+    pub connection_here: Option<String>,
     /// Set commit message for imported image.
     #[arg(short, long)]
     pub message: Option<String>,

@@ -472,11 +472,99 @@ fn missing_route(e: &bindings::Error) -> bool {
     matches!(e, bindings::Error::Api { status: 404, message, .. } if message == "Not Found" || message == "404 page not found")
 }
 
-fn needs_newer_engine(cmd: &str, version: &str) -> Failure {
-    Failure::msg(format!(
-        "`volume {cmd}` needs the engine's volume {cmd} API (podman 5.0 or newer on the \
-         server); this engine runs podman {version}"
-    ))
+/// The libpod volume export/import endpoints came with podman 5.0; older engines get the
+/// helper-container fallback without a first request that can only fail.
+fn has_volume_archive_api(version: &str) -> bool {
+    version
+        .split('.')
+        .next()
+        .and_then(|m| m.trim_start_matches('v').parse::<u32>().ok())
+        .is_some_and(|major| major >= 5)
+}
+
+/// Where the helper container mounts the volume.
+const HELPER_MOUNT: &str = "/podman-remote-volume";
+
+/// A container that mounts the volume and is never started, for engines without the volume
+/// archive API: the engine's container archive endpoints then read and write the volume.
+struct Helper {
+    name: String,
+}
+
+impl Helper {
+    fn new(what: &str) -> Helper {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        Helper {
+            name: format!(
+                "podman-remote-volume-{what}-{}-{nanos:08x}",
+                std::process::id()
+            ),
+        }
+    }
+
+    /// Create the container from any image the engine already has (it never runs, so which
+    /// one does not matter).
+    async fn create(
+        &self,
+        client: &bindings::http::ApiClient,
+        volume: &str,
+    ) -> Result<(), Failure> {
+        let images = client
+            .images(&bindings::api::images::ListImages::default())
+            .await?;
+        let image = images
+            .iter()
+            .find_map(|i| i.get("Id").and_then(Value::as_str))
+            .ok_or_else(|| {
+                Failure::msg(format!(
+                    "this engine (podman {}) has no volume archive API, and the fallback \
+                     needs an image on the engine to create a helper container that mounts \
+                     the volume: pull or load any image first",
+                    client.server_version()
+                ))
+            })?
+            .to_string();
+        let spec = serde_json::json!({
+            "name": self.name,
+            "image": image,
+            "command": ["/bin/true"],
+            "volumes": [{"Name": volume, "Dest": HELPER_MOUNT}],
+            "netns": {"nsmode": "none"},
+            "labels": {"io.podman-remote.helper": "volume-archive"},
+        });
+        client.container_create(&spec).await?;
+        Ok(())
+    }
+
+    /// Remove the helper whatever happened (it may not even exist yet).
+    async fn remove(&self, client: &bindings::http::ApiClient) {
+        let opts = bindings::api::containers::RemoveOptions {
+            force: true,
+            ignore: true,
+            ..Default::default()
+        };
+        if let Err(e) = client.container_remove(&self.name, &opts).await {
+            eprintln!(
+                "Error: removing the helper container {}: {e} (remove it with `podman-remote rm -f {}`)",
+                self.name, self.name
+            );
+        }
+    }
+}
+
+async fn volume_must_exist(
+    client: &bindings::http::ApiClient,
+    name: &str,
+) -> Result<(), Failure> {
+    if !client.volume_exists(name).await? {
+        return Err(Failure::msg(format!(
+            "no volume with name {name:?} found: no such volume"
+        )));
+    }
+    Ok(())
 }
 
 pub async fn export(g: &GlobalOpts, a: VolumeExportArgs) -> Result<u8, Failure> {
@@ -490,33 +578,63 @@ pub async fn export(g: &GlobalOpts, a: VolumeExportArgs) -> Result<u8, Failure> 
     }
     let client = g.client().await?;
     // Ask first, so an unknown volume is reported as such and not as a missing API.
-    if !client.volume_exists(name).await? {
-        return Err(Failure::msg(format!(
-            "no volume with name {name:?} found: no such volume"
-        )));
-    }
-    let mut body = match client.volume_export(name).await {
-        Ok(b) => b,
-        Err(e) if missing_route(&e) => {
-            return Err(needs_newer_engine("export", client.server_version()))
-        }
-        Err(e) => return Err(e.into()),
+    volume_must_exist(&client, name).await?;
+    let helper = Helper::new("export");
+    let mut used_helper = false;
+    let work = async {
+        let api = if has_volume_archive_api(client.server_version()) {
+            match client.volume_export(name).await {
+                Ok(b) => Some(b),
+                Err(e) if missing_route(&e) => None,
+                Err(e) => return Err(e.into()),
+            }
+        } else {
+            None
+        };
+        let body = match api {
+            Some(b) => b,
+            None => {
+                used_helper = true;
+                helper.create(&client, name).await?;
+                client
+                    .container_archive_get(&helper.name, &format!("{HELPER_MOUNT}/."))
+                    .await?
+            }
+        };
+        write_export(body, &a.output).await
     };
-    if a.output.is_empty() {
+    let result = tokio::select! {
+        r = work => r,
+        code = super::transfer::stop_requested() => {
+            used_helper = true;
+            Err(Failure::with_code(code, "interrupted"))
+        }
+    };
+    if used_helper {
+        helper.remove(&client).await;
+    }
+    result.map(|()| 0)
+}
+
+/// The archive to stdout, or to `output` through a temporary file renamed once the whole
+/// archive arrived: an interrupted export leaves nothing behind.
+async fn write_export(
+    mut body: bindings::api::logs::BodyReader,
+    output: &str,
+) -> Result<(), Failure> {
+    if output.is_empty() {
         let mut out = io::stdout().lock();
         while let Some(chunk) = body.next_chunk().await? {
             match out.write_all(&chunk) {
                 Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
                 Err(e) => return Err(Failure::msg(format!("writing to stdout: {e}"))),
             }
         }
         out.flush()?;
-        return Ok(0);
+        return Ok(());
     }
-    // Written under a temporary name next to the destination and renamed only once the whole
-    // archive arrived: an interrupted export leaves nothing behind.
-    let path = std::path::Path::new(&a.output);
+    let path = std::path::Path::new(output);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -524,38 +642,24 @@ pub async fn export(g: &GlobalOpts, a: VolumeExportArgs) -> Result<u8, Failure> 
     let mut tmp = tempfile::Builder::new()
         .prefix(".podman-volume-export-")
         .tempfile_in(&dir)
-        .map_err(|e| Failure::msg(format!("open {}: {e}", a.output)))?;
+        .map_err(|e| Failure::msg(format!("open {output}: {e}")))?;
     while let Some(chunk) = body.next_chunk().await? {
         tmp.write_all(&chunk)
-            .map_err(|e| Failure::msg(format!("write {}: {e}", a.output)))?;
+            .map_err(|e| Failure::msg(format!("write {output}: {e}")))?;
     }
     tmp.as_file()
         .sync_all()
-        .map_err(|e| Failure::msg(format!("write {}: {e}", a.output)))?;
-    tmp.persist(&a.output)
-        .map_err(|e| Failure::msg(format!("rename {}: {}", a.output, e.error)))?;
-    Ok(0)
+        .map_err(|e| Failure::msg(format!("write {output}: {e}")))?;
+    tmp.persist(output)
+        .map_err(|e| Failure::msg(format!("rename {output}: {}", e.error)))?;
+    Ok(())
 }
 
-pub async fn import(g: &GlobalOpts, a: VolumeImportArgs) -> Result<u8, Failure> {
+/// The tarball as a streamed request body, read in chunks while the engine consumes it.
+fn tar_body(
+    mut reader: Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+) -> (bindings::http::Body, tokio::task::JoinHandle<()>) {
     use tokio::io::AsyncReadExt;
-    exact_args(&a.args, 2)?;
-    let (name, source) = (&a.args[0], &a.args[1]);
-    let mut reader: Box<dyn tokio::io::AsyncRead + Unpin + Send> = if source == "-" {
-        Box::new(tokio::io::stdin())
-    } else {
-        let f = tokio::fs::File::open(source)
-            .await
-            .map_err(|e| Failure::msg(format!("open {source}: {e}")))?;
-        Box::new(f)
-    };
-    let client = g.client().await?;
-    if !client.volume_exists(name).await? {
-        return Err(Failure::msg(format!(
-            "no volume with name {name:?} found: no such volume"
-        )));
-    }
-    // Streamed: the tarball is read in chunks while the engine consumes the request body.
     let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<bytes::Bytes>>(8);
     let pump = tokio::spawn(async move {
         let mut buf = vec![0u8; 64 * 1024];
@@ -578,14 +682,70 @@ pub async fn import(g: &GlobalOpts, a: VolumeImportArgs) -> Result<u8, Failure> 
             }
         }
     });
-    let body = bindings::api::archive::channel_body(rx);
-    let r = client.volume_import(name, body).await;
-    pump.abort();
-    match r {
-        Ok(()) => Ok(0),
-        Err(e) if missing_route(&e) => Err(needs_newer_engine("import", client.server_version())),
-        Err(e) => Err(e.into()),
+    (bindings::api::archive::channel_body(rx), pump)
+}
+
+async fn open_source(
+    source: &str,
+) -> Result<Box<dyn tokio::io::AsyncRead + Unpin + Send>, Failure> {
+    if source == "-" {
+        return Ok(Box::new(tokio::io::stdin()));
     }
+    let f = tokio::fs::File::open(source)
+        .await
+        .map_err(|e| Failure::msg(format!("open {source}: {e}")))?;
+    Ok(Box::new(f))
+}
+
+pub async fn import(g: &GlobalOpts, a: VolumeImportArgs) -> Result<u8, Failure> {
+    exact_args(&a.args, 2)?;
+    let (name, source) = (&a.args[0], &a.args[1]);
+    // Opened before connecting: a missing file is reported without touching the engine.
+    let mut reader = Some(open_source(source).await?);
+    let client = g.client().await?;
+    volume_must_exist(&client, name).await?;
+    let helper = Helper::new("import");
+    let mut used_helper = false;
+    let work = async {
+        if has_volume_archive_api(client.server_version()) {
+            let (body, pump) = tar_body(reader.take().expect("reader"));
+            let r = client.volume_import(name, body).await;
+            pump.abort();
+            match r {
+                Ok(()) => return Ok(()),
+                // The body was not consumed by a missing route, but it may have been read:
+                // only a file can be read again.
+                Err(e) if missing_route(&e) && source != "-" => {
+                    reader = Some(open_source(source).await?);
+                }
+                Err(e) => return Err(Failure::from(e)),
+            }
+        }
+        used_helper = true;
+        helper.create(&client, name).await?;
+        let (body, pump) = tar_body(reader.take().expect("reader"));
+        let r = client
+            .container_archive_put(
+                &helper.name,
+                HELPER_MOUNT,
+                &bindings::api::archive::CopyInOptions::default(),
+                body,
+            )
+            .await;
+        pump.abort();
+        r.map_err(Failure::from)
+    };
+    let result = tokio::select! {
+        r = work => r,
+        code = super::transfer::stop_requested() => {
+            used_helper = true;
+            Err(Failure::with_code(code, "interrupted"))
+        }
+    };
+    if used_helper {
+        helper.remove(&client).await;
+    }
+    result.map(|()| 0)
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -627,6 +787,15 @@ pub async fn volume(g: &GlobalOpts, c: VolumeCmd) -> Result<u8, Failure> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn volume_archive_api_from_engine_version() {
+        assert!(!has_volume_archive_api("4.3.1"));
+        assert!(!has_volume_archive_api("4.9.4-dev"));
+        assert!(has_volume_archive_api("5.0.0"));
+        assert!(has_volume_archive_api("v5.2.1"));
+        assert!(!has_volume_archive_api(""));
+    }
 
     #[test]
     fn kv_parsing() {

@@ -165,7 +165,23 @@ pub struct BuildFlags {
     /// Optional parent cgroup for the build containers.
     #[arg(long = "cgroup-parent")]
     pub cgroup_parent: Option<String>,
-    /// [CONTEXT]
+    /// Path of the authentication file (REGISTRY_AUTH_FILE overrides the default).
+    #[arg(long, value_name = "PATH")]
+    pub authfile: Option<String>,
+    /// Use USERNAME[:PASSWORD] for accessing the registry.
+    #[arg(long, value_name = "USERNAME[:PASSWORD]")]
+    pub creds: Option<String>,
+    /// Accepted and ignored, as by podman-remote: the engine checks registries with its own
+    /// certificates (/etc/containers/certs.d/HOST:PORT/ on the server).
+    #[arg(long = "cert-dir", value_name = "PATH")]
+    pub cert_dir: Option<String>,
+    /// Require HTTPS and verify certificates when contacting registries.
+    #[arg(long = "tls-verify", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", action = ArgAction::Set, value_parser = bool_value,
+          value_name = "BOOL", hide = true)]
+    pub tls_verify: Option<bool>,
+    /// [CONTEXT]: a directory, or the URL of an archive or a git repository (fetched by the
+    /// engine).
     #[arg(value_name = "CONTEXT")]
     pub context: Vec<String>,
 }
@@ -184,10 +200,25 @@ pub async fn build(g: &GlobalOpts, a: BuildArgs) -> Result<u8, Failure> {
         None
     };
     let mut plan = req.plan;
-    if let (Some(data), Some(name)) = (plan_extra_stdin, req.stdin_name.clone()) {
+    if let (Some(data), Some(name), Some(plan)) =
+        (plan_extra_stdin, req.stdin_name.clone(), plan.as_mut())
+    {
         plan.extra.push((name, context::Extra::Bytes(data)));
     }
+    let auth = crate::commands::registry::build_auth(&a.creds, &a.authfile)?;
     let client = g.client().await?;
+    let Some(plan) = plan else {
+        let url = a.context.first().cloned().unwrap_or_default();
+        let stream = client
+            .build(&req.query, &auth, bindings::http::empty())
+            .await
+            .map_err(|e| {
+                Failure::msg(format!(
+                    "fetching the build context {url} on the engine: {e}"
+                ))
+            })?;
+        return follow(stream, a.iidfile.as_deref()).await;
+    };
 
     let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(16);
     let sent = Arc::new(AtomicU64::new(0));
@@ -202,7 +233,7 @@ pub async fn build(g: &GlobalOpts, a: BuildArgs) -> Result<u8, Failure> {
         res
     });
 
-    let started = client.build(&req.query, channel_body(rx)).await;
+    let started = client.build(&req.query, &auth, channel_body(rx)).await;
     let produced = producer
         .await
         .map_err(|e| Failure::msg(format!("building the context archive: {e}")))?;
@@ -216,8 +247,14 @@ pub async fn build(g: &GlobalOpts, a: BuildArgs) -> Result<u8, Failure> {
         totals.entries,
         totals.skipped
     );
-    let mut stream = started?;
+    follow(started?, a.iidfile.as_deref()).await
+}
 
+/// Show the builder's output as it comes; the image ID goes to `iidfile` if asked.
+async fn follow(
+    mut stream: bindings::api::build::BuildStream,
+    iidfile: Option<&str>,
+) -> Result<u8, Failure> {
     let mut id = String::new();
     let mut out = io::stdout();
     loop {
@@ -243,7 +280,7 @@ pub async fn build(g: &GlobalOpts, a: BuildArgs) -> Result<u8, Failure> {
     if id.is_empty() {
         return Err(Failure::msg("decoding stream: EOF"));
     }
-    if let Some(path) = &a.iidfile {
+    if let Some(path) = iidfile {
         write_atomically(path, format!("sha256:{id}").as_bytes())
             .map_err(|e| Failure::msg(format!("writing the image ID to {path}: {e}")))?;
     }
@@ -274,7 +311,8 @@ fn exit_code_of(message: &str) -> u8 {
 
 struct Request {
     query: Query,
-    plan: context::Plan,
+    /// None for a URL context, which the engine fetches itself.
+    plan: Option<context::Plan>,
     stdin_containerfile: bool,
     stdin_name: Option<String>,
 }
@@ -384,6 +422,211 @@ fn prepare(a: &BuildFlags) -> Result<Request, Failure> {
         }
     }
 
+    // The context: a URL the engine fetches itself, or a local directory streamed as a tar.
+    let (local, remote) = match a.context.first().filter(|c| is_url(c)) {
+        Some(url) => {
+            url_context_flags(a)?;
+            (None, Some(url.clone()))
+        }
+        None => (Some(local_context(a)?), None),
+    };
+    let (plan, dockerfiles, stdin_containerfile, stdin_name, excludes) = match local {
+        Some(l) => (
+            Some(l.plan),
+            l.dockerfiles,
+            l.stdin_containerfile,
+            l.stdin_name,
+            l.excludes,
+        ),
+        None => (None, Vec::new(), false, None, None),
+    };
+
+
+    // The query, in podman's names and encodings.
+    let mut q = Query::new();
+    if !a.annotation.is_empty() {
+        q = q.add("annotations", json(&a.annotation));
+    }
+    q = q.add("t", a.tag.first().cloned().unwrap_or_default());
+    for t in a.tag.iter().skip(1) {
+        q = q.add("t", t);
+    }
+    if !a.cap_add.is_empty() {
+        q = q.add("addcaps", json(&a.cap_add));
+    }
+    let mut args = BTreeMap::new();
+    for arg in &a.build_arg {
+        match arg.split_once('=') {
+            Some((k, v)) => {
+                args.insert(k.to_string(), v.to_string());
+            }
+            None => match std::env::var(arg) {
+                Ok(v) => {
+                    args.insert(arg.clone(), v);
+                }
+                Err(_) => {
+                    args.remove(arg);
+                }
+            },
+        }
+    }
+    if !args.is_empty() {
+        q = q.add("buildargs", json(&args));
+    }
+    if let Some(excludes) = &excludes {
+        q = q.add("excludes", json(excludes));
+    }
+    if let Some(c) = &a.cgroup_parent {
+        q = q.add("cgroupparent", c);
+    }
+    let mut ns_options = Vec::new();
+    let mut network_mode = 0;
+    if let Some(net) = &a.network {
+        let (host, path, mode) = match net.as_str() {
+            "" | "container" | "private" => (false, String::new(), 2),
+            "host" => (true, String::new(), 2),
+            "none" => (false, String::new(), 1),
+            other => (false, other.trim_start_matches("ns:").to_string(), 2),
+        };
+        network_mode = mode;
+        ns_options.push(serde_json::json!({"Name": "network", "Host": host, "Path": path}));
+    }
+    q = q.add("networkmode", network_mode);
+    q = q.add("outputformat", output_format);
+    if !a.dns.is_empty() {
+        q = q.add("dnsservers", json(&a.dns));
+    }
+    if !a.dns_option.is_empty() {
+        q = q.add("dnsoptions", json(&a.dns_option));
+    }
+    if !a.dns_search.is_empty() {
+        q = q.add("dnssearch", json(&a.dns_search));
+    }
+    if !a.cap_drop.is_empty() {
+        q = q.add("dropcaps", json(&a.cap_drop));
+    }
+    if a.force_rm.unwrap_or(true) {
+        q = q.add("forcerm", "1");
+    }
+    q = q.add("rm", if a.rm.unwrap_or(true) { "1" } else { "0" });
+    q = q.add("omithistory", if a.omit_history { "1" } else { "0" });
+    if let Some(f) = &a.from {
+        q = q.add("from", f);
+    }
+    if let Some(i) = isolation {
+        q = q.add("isolation", i);
+    }
+    if a.http_proxy.unwrap_or(false) {
+        q = q.add("httpproxy", "1");
+    }
+    q = q.add("jobs", a.jobs);
+    if !a.label.is_empty() {
+        q = q.add("labels", json(&a.label));
+    }
+    // podman: --squash keeps the base layers and squashes the new ones (no layer cache);
+    // --squash-all squashes everything.
+    let env_layers = !matches!(
+        std::env::var("BUILDAH_LAYERS")
+            .ok()
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref(),
+        Some("false" | "0")
+    );
+    let mut layers = a.layers.unwrap_or(env_layers);
+    let mut squash = false;
+    if a.squash == Some(true) {
+        layers = false;
+    }
+    if a.squash_all.is_some() {
+        squash = a.squash_all == Some(true);
+        if squash && a.layers.is_none() {
+            layers = false;
+        }
+    }
+    if layers {
+        q = q.add("layers", "1");
+    }
+    if let Some(m) = &a.manifest {
+        q = q.add("manifest", m);
+    }
+    if a.no_cache {
+        q = q.add("nocache", "1");
+    }
+    let mut platforms = Vec::new();
+    for p in &a.platform {
+        let parts: Vec<&str> = p.split('/').collect();
+        if !(2..=3).contains(&parts.len()) || parts.iter().any(|s| s.is_empty()) {
+            return Err(Failure::msg(format!(
+                "invalid platform syntax for --platform={p:?}: use OS/ARCH[/VARIANT]"
+            )));
+        }
+        platforms.push(p.clone());
+    }
+    if platforms.is_empty() && (a.os.is_some() || a.arch.is_some()) {
+        platforms.push(format!(
+            "{}/{}",
+            a.os.as_deref().unwrap_or("linux"),
+            a.arch.as_deref().unwrap_or(go_arch())
+        ));
+    }
+    for p in platforms {
+        q = q.add("platform", p);
+    }
+    q = q.add("pullpolicy", pull_policy);
+    if a.quiet {
+        q = q.add("q", "1");
+    }
+    if let Some(t) = &a.target {
+        q = q.add("target", t);
+    }
+    if !a.add_host.is_empty() {
+        q = q.add("extrahosts", json(&a.add_host));
+    }
+    if !ns_options.is_empty() {
+        q = q.add("nsoptions", json(&ns_options));
+    }
+    if squash {
+        q = q.add("squash", "1");
+    }
+    if let Some(t) = a.timestamp {
+        q = q.add("timestamp", t);
+    }
+    for e in &a.env {
+        q = q.add("setenv", e);
+    }
+    for e in &a.unsetenv {
+        q = q.add("unsetenv", e);
+    }
+    match &remote {
+        // The engine downloads the archive or clones the repository, and uses the
+        // Containerfile (or Dockerfile) at its root.
+        Some(url) => q = q.add("remote", url),
+        None => q = q.add("dockerfile", json(&dockerfiles)),
+    }
+    if let Some(v) = a.tls_verify {
+        q = q.add("tlsVerify", v);
+    }
+
+    Ok(Request {
+        query: q,
+        plan,
+        stdin_containerfile,
+        stdin_name,
+    })
+}
+
+struct LocalContext {
+    plan: context::Plan,
+    dockerfiles: Vec<String>,
+    stdin_containerfile: bool,
+    stdin_name: Option<String>,
+    /// Ignore patterns the engine must apply itself (`excludes`), when it cannot read them
+    /// from the context.
+    excludes: Option<Vec<String>>,
+}
+
+/// The local context directory and the Containerfiles, and what of them goes into the tar.
+fn local_context(a: &BuildFlags) -> Result<LocalContext, Failure> {
     // The context directory and the Containerfiles.
     let mut files: Vec<String> = a
         .file
@@ -399,12 +642,6 @@ fn prepare(a: &BuildFlags) -> Result<Request, Failure> {
     let cwd = std::env::current_dir()
         .map_err(|e| Failure::msg(format!("determining the current directory: {e}")))?;
     let context_dir: PathBuf = if let Some(c) = a.context.first() {
-        if is_url(c) {
-            return Err(Failure::not_built(
-                "build",
-                "URL and git build contexts; give a local directory",
-            ));
-        }
         cwd.join(c)
     } else {
         let first = files
@@ -534,183 +771,44 @@ fn prepare(a: &BuildFlags) -> Result<Request, Failure> {
     all.extend(keep);
     let matcher = ignore::Matcher::new(&all)
         .map_err(|e| Failure::msg(format!("processing the ignore patterns: {e}")))?;
-
-    // The query, in podman's names and encodings.
-    let mut q = Query::new();
-    if !a.annotation.is_empty() {
-        q = q.add("annotations", json(&a.annotation));
-    }
-    q = q.add("t", a.tag.first().cloned().unwrap_or_default());
-    for t in a.tag.iter().skip(1) {
-        q = q.add("t", t);
-    }
-    if !a.cap_add.is_empty() {
-        q = q.add("addcaps", json(&a.cap_add));
-    }
-    let mut args = BTreeMap::new();
-    for arg in &a.build_arg {
-        match arg.split_once('=') {
-            Some((k, v)) => {
-                args.insert(k.to_string(), v.to_string());
-            }
-            None => match std::env::var(arg) {
-                Ok(v) => {
-                    args.insert(arg.clone(), v);
-                }
-                Err(_) => {
-                    args.remove(arg);
-                }
-            },
-        }
-    }
-    if !args.is_empty() {
-        q = q.add("buildargs", json(&args));
-    }
-    let mut excludes = patterns;
     let generated: Vec<String> = extra
         .iter()
         .map(|(n, _)| n.clone())
         .chain(stdin_name.clone())
         .collect();
-    if explicit || !generated.is_empty() {
-        // The engine applies these to COPY/ADD instead of reading the ignore file, so the
-        // generated Containerfile names never end up in the image.
-        excludes.extend(generated);
-        q = q.add("excludes", json(&excludes));
-    }
-    if let Some(c) = &a.cgroup_parent {
-        q = q.add("cgroupparent", c);
-    }
-    let mut ns_options = Vec::new();
-    let mut network_mode = 0;
-    if let Some(net) = &a.network {
-        let (host, path, mode) = match net.as_str() {
-            "" | "container" | "private" => (false, String::new(), 2),
-            "host" => (true, String::new(), 2),
-            "none" => (false, String::new(), 1),
-            other => (false, other.trim_start_matches("ns:").to_string(), 2),
-        };
-        network_mode = mode;
-        ns_options.push(serde_json::json!({"Name": "network", "Host": host, "Path": path}));
-    }
-    q = q.add("networkmode", network_mode);
-    q = q.add("outputformat", output_format);
-    if !a.dns.is_empty() {
-        q = q.add("dnsservers", json(&a.dns));
-    }
-    if !a.dns_option.is_empty() {
-        q = q.add("dnsoptions", json(&a.dns_option));
-    }
-    if !a.dns_search.is_empty() {
-        q = q.add("dnssearch", json(&a.dns_search));
-    }
-    if !a.cap_drop.is_empty() {
-        q = q.add("dropcaps", json(&a.cap_drop));
-    }
-    if a.force_rm.unwrap_or(true) {
-        q = q.add("forcerm", "1");
-    }
-    q = q.add("rm", if a.rm.unwrap_or(true) { "1" } else { "0" });
-    q = q.add("omithistory", if a.omit_history { "1" } else { "0" });
-    if let Some(f) = &a.from {
-        q = q.add("from", f);
-    }
-    if let Some(i) = isolation {
-        q = q.add("isolation", i);
-    }
-    if a.http_proxy.unwrap_or(false) {
-        q = q.add("httpproxy", "1");
-    }
-    q = q.add("jobs", a.jobs);
-    if !a.label.is_empty() {
-        q = q.add("labels", json(&a.label));
-    }
-    // podman: --squash keeps the base layers and squashes the new ones (no layer cache);
-    // --squash-all squashes everything.
-    let env_layers = !matches!(
-        std::env::var("BUILDAH_LAYERS")
-            .ok()
-            .map(|v| v.to_ascii_lowercase())
-            .as_deref(),
-        Some("false" | "0")
-    );
-    let mut layers = a.layers.unwrap_or(env_layers);
-    let mut squash = false;
-    if a.squash == Some(true) {
-        layers = false;
-    }
-    if a.squash_all.is_some() {
-        squash = a.squash_all == Some(true);
-        if squash && a.layers.is_none() {
-            layers = false;
-        }
-    }
-    if layers {
-        q = q.add("layers", "1");
-    }
-    if let Some(m) = &a.manifest {
-        q = q.add("manifest", m);
-    }
-    if a.no_cache {
-        q = q.add("nocache", "1");
-    }
-    let mut platforms = Vec::new();
-    for p in &a.platform {
-        let parts: Vec<&str> = p.split('/').collect();
-        if !(2..=3).contains(&parts.len()) || parts.iter().any(|s| s.is_empty()) {
-            return Err(Failure::msg(format!(
-                "invalid platform syntax for --platform={p:?}: use OS/ARCH[/VARIANT]"
-            )));
-        }
-        platforms.push(p.clone());
-    }
-    if platforms.is_empty() && (a.os.is_some() || a.arch.is_some()) {
-        platforms.push(format!(
-            "{}/{}",
-            a.os.as_deref().unwrap_or("linux"),
-            a.arch.as_deref().unwrap_or(go_arch())
-        ));
-    }
-    for p in platforms {
-        q = q.add("platform", p);
-    }
-    q = q.add("pullpolicy", pull_policy);
-    if a.quiet {
-        q = q.add("q", "1");
-    }
-    if let Some(t) = &a.target {
-        q = q.add("target", t);
-    }
-    if !a.add_host.is_empty() {
-        q = q.add("extrahosts", json(&a.add_host));
-    }
-    if !ns_options.is_empty() {
-        q = q.add("nsoptions", json(&ns_options));
-    }
-    if squash {
-        q = q.add("squash", "1");
-    }
-    if let Some(t) = a.timestamp {
-        q = q.add("timestamp", t);
-    }
-    for e in &a.env {
-        q = q.add("setenv", e);
-    }
-    for e in &a.unsetenv {
-        q = q.add("unsetenv", e);
-    }
-    q = q.add("dockerfile", json(&dockerfiles));
-
-    Ok(Request {
-        query: q,
+    // The engine applies these to COPY/ADD instead of reading the ignore file, so the
+    // generated Containerfile names never end up in the image.
+    let excludes = (explicit || !generated.is_empty()).then(|| {
+        let mut e = patterns;
+        e.extend(generated);
+        e
+    });
+    Ok(LocalContext {
         plan: context::Plan {
             root,
             matcher,
             extra,
         },
+        dockerfiles,
         stdin_containerfile,
         stdin_name,
+        excludes,
     })
+}
+
+/// With a URL context the engine fetches the context and finds the Containerfile in it:
+/// the flags naming local files cannot apply.
+fn url_context_flags(a: &BuildFlags) -> Result<(), Failure> {
+    for (given, flag) in [(!a.file.is_empty(), "-f/--file"), (a.ignorefile.is_some(), "--ignorefile")] {
+        if given {
+            return Err(Failure::msg(format!(
+                "{flag} cannot be used with a URL context: the engine fetches the context and \
+                 uses the Containerfile or Dockerfile at its root (a local context directory \
+                 takes {flag})"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn is_url(s: &str) -> bool {
