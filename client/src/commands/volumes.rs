@@ -487,6 +487,8 @@ const HELPER_MOUNT: &str = "/podman-remote-volume";
 
 /// A container that mounts the volume and is never started, for engines without the volume
 /// archive API: the engine's container archive endpoints then read and write the volume.
+/// Contents, modes and symlinks come through; ownership does not (those endpoints give every
+/// file the container user's owner, root for a rootful engine), unlike podman's local export.
 struct Helper {
     name: String,
 }
