@@ -389,10 +389,7 @@ fn url_and_git_contexts_are_fetched_by_the_engine() {
     let ctx = dir.path().join("ctx");
     write(
         &ctx.join("Containerfile"),
-        &format!(
-            "FROM {}\nCOPY hello /hello\nRUN cat /hello\n",
-            w.image
-        ),
+        &format!("FROM {}\nCOPY hello /hello\nRUN cat /hello\n", w.image),
     );
     write(&ctx.join("hello"), "hello from a URL context\n");
     let srv = dir.path().join("srv");
@@ -443,10 +440,15 @@ fn url_and_git_contexts_are_fetched_by_the_engine() {
     let srv_dir = srv.clone();
     let gitd = Served::start(|port| {
         let mut c = Command::new("git");
-        c.args(["daemon", "--export-all", "--reuseaddr", "--listen=127.0.0.1"])
-            .arg(format!("--port={port}"))
-            .arg(format!("--base-path={}", srv_dir.display()))
-            .arg(&srv_dir);
+        c.args([
+            "daemon",
+            "--export-all",
+            "--reuseaddr",
+            "--listen=127.0.0.1",
+        ])
+        .arg(format!("--port={port}"))
+        .arg(format!("--base-path={}", srv_dir.display()))
+        .arg(&srv_dir);
         c
     });
     let tar_url = format!("http://127.0.0.1:{}/ctx.tar", http.port);

@@ -279,7 +279,10 @@ fn import_from_a_url_with_short_flags_like_podman() {
     let _server = Stop(spawn_daemon(server).unwrap());
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "http.server did not start");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "http.server did not start"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let url = format!("http://127.0.0.1:{port}/rootfs.tar");
@@ -288,13 +291,27 @@ fn import_from_a_url_with_short_flags_like_podman() {
     let out = ours(
         w,
         &home,
-        &["import", "-q", "-c", "CMD [\"/f\"]", "-m", "from a URL", &url, &from_url],
+        &[
+            "import",
+            "-q",
+            "-c",
+            "CMD [\"/f\"]",
+            "-m",
+            "from a URL",
+            &url,
+            &from_url,
+        ],
     );
     out.assert_success();
     let id = w.engine(&["image", "inspect", "--format", "{{.Id}}", &from_url]);
     assert_eq!(out.stdout, format!("sha256:{}", id.stdout), "{out}");
     let file = dir.path().join("rootfs.tar");
-    ours(w, &home, &["import", "-q", file.to_str().unwrap(), &from_file]).assert_success();
+    ours(
+        w,
+        &home,
+        &["import", "-q", file.to_str().unwrap(), &from_file],
+    )
+    .assert_success();
     let fmt = "{{.Comment}}|{{.Config.Cmd}}|{{.RootFS.Layers}}";
     let by_url = w.engine(&["image", "inspect", "--format", fmt, &from_url]);
     let by_file = w.engine(&["image", "inspect", "--format", fmt, &from_file]);

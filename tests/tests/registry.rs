@@ -425,7 +425,15 @@ fn tls_verification_is_the_engines() {
     );
     for client in [ours(w, &home), podman(w, &home)] {
         let mut c = client;
-        c.args(["push", "-q", "--creds", &creds, "--cert-dir", "/nonexistent/certs", &image]);
+        c.args([
+            "push",
+            "-q",
+            "--creds",
+            &creds,
+            "--cert-dir",
+            "/nonexistent/certs",
+            &image,
+        ]);
         let out = run(&mut c, None, T);
         out.assert_success();
     }

@@ -588,7 +588,11 @@ fn volume_export_and_import_through_a_helper_container() {
         "cannot use command \"podman volume export\" with the remote podman client",
     );
 
-    let o = run(ours(w, &home).args(["volume", "export", "-o", t, &v1]), None, T);
+    let o = run(
+        ours(w, &home).args(["volume", "export", "-o", t, &v1]),
+        None,
+        T,
+    );
     o.assert_success();
     assert_eq!((o.stdout.as_str(), o.stderr.as_str()), ("", ""), "{o}");
     let listing = tar_listing(&tar);
@@ -598,8 +602,14 @@ fn volume_export_and_import_through_a_helper_container() {
         .collect();
     names.sort();
     assert_eq!(names, ["a", "big", "d", "d/b", "l -> a"], "{listing:?}");
-    assert!(listing.contains(&"-rw-r----- 0/0 3000000 big".to_string()), "{listing:?}");
-    assert!(listing.contains(&"-rw------- 0/0 2 d/b".to_string()), "{listing:?}");
+    assert!(
+        listing.contains(&"-rw-r----- 0/0 3000000 big".to_string()),
+        "{listing:?}"
+    );
+    assert!(
+        listing.contains(&"-rw------- 0/0 2 d/b".to_string()),
+        "{listing:?}"
+    );
     no_helpers_left(w);
     // Only the archive in the directory: no temporary file left.
     let files: Vec<_> = std::fs::read_dir(dir.path())
@@ -622,7 +632,12 @@ fn volume_export_and_import_through_a_helper_container() {
     // Import into a new volume, from the file and from stdin; the contents come back.
     run(ours(w, &home).args(["volume", "import", &v2, t]), None, T).assert_success();
     let data = std::fs::read(&tar).unwrap();
-    run(ours(w, &home).args(["volume", "import", &v3, "-"]), Some(&data), T).assert_success();
+    run(
+        ours(w, &home).args(["volume", "import", &v3, "-"]),
+        Some(&data),
+        T,
+    )
+    .assert_success();
     let sum = |v: &str| {
         let m = format!("{v}:/v");
         w.engine(&[
@@ -651,13 +666,21 @@ fn volume_export_and_import_through_a_helper_container() {
     assert_eq!(o.status, 125, "{o}");
     no_helpers_left(w);
     let missing = unique("novol");
-    let o = run(ours(w, &home).args(["volume", "export", "-o", t, &missing]), None, T);
+    let o = run(
+        ours(w, &home).args(["volume", "export", "-o", t, &missing]),
+        None,
+        T,
+    );
     assert_eq!(o.status, 125, "{o}");
     assert_eq!(
         o.stderr,
         format!("Error: no volume with name \"{missing}\" found: no such volume\n")
     );
-    let o = run(ours(w, &home).args(["volume", "import", &missing, t]), None, T);
+    let o = run(
+        ours(w, &home).args(["volume", "import", &missing, t]),
+        None,
+        T,
+    );
     assert_eq!(o.status, 125, "{o}");
     o.assert_stderr_contains("no such volume");
     let o = run(

@@ -184,7 +184,6 @@ pub struct SearchArgs {
     term: Vec<String>,
 }
 
-
 /// `--creds USER[:PASSWORD]`; a missing password is asked for on the terminal.
 fn parse_creds(s: &str) -> Result<Credentials, Failure> {
     let (user, pass) = match s.split_once(':') {
@@ -442,7 +441,9 @@ pub async fn push(g: &GlobalOpts, a: PushArgs) -> Result<u8, Failure> {
         }
     };
     if a.cert_dir.is_some() {
-        tracing::debug!("--cert-dir ignored: the engine checks the registry with its own certificates");
+        tracing::debug!(
+            "--cert-dir ignored: the engine checks the registry with its own certificates"
+        );
     }
     check_authfile(&a.authfile)?;
     let target = dest.clone().unwrap_or_else(|| source.clone());

@@ -427,7 +427,12 @@ pub struct ImportArgs {
     /// Takes the place of the global `--connection` in this command, so that its `-c` is not
     /// inherited: after `import`, `-c` is `--change`, as in podman. `--connection` itself
     /// still works here (clap copies it to the global options by its id).
-    #[arg(id = "connection", long = "connection", hide = true, value_name = "NAME")]
+    #[arg(
+        id = "connection",
+        long = "connection",
+        hide = true,
+        value_name = "NAME"
+    )]
     pub connection_here: Option<String>,
     /// Set commit message for imported image.
     #[arg(short, long)]

@@ -557,10 +557,7 @@ impl Helper {
     }
 }
 
-async fn volume_must_exist(
-    client: &bindings::http::ApiClient,
-    name: &str,
-) -> Result<(), Failure> {
+async fn volume_must_exist(client: &bindings::http::ApiClient, name: &str) -> Result<(), Failure> {
     if !client.volume_exists(name).await? {
         return Err(Failure::msg(format!(
             "no volume with name {name:?} found: no such volume"

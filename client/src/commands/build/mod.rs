@@ -441,7 +441,6 @@ fn prepare(a: &BuildFlags) -> Result<Request, Failure> {
         None => (None, Vec::new(), false, None, None),
     };
 
-
     // The query, in podman's names and encodings.
     let mut q = Query::new();
     if !a.annotation.is_empty() {
@@ -799,7 +798,10 @@ fn local_context(a: &BuildFlags) -> Result<LocalContext, Failure> {
 /// With a URL context the engine fetches the context and finds the Containerfile in it:
 /// the flags naming local files cannot apply.
 fn url_context_flags(a: &BuildFlags) -> Result<(), Failure> {
-    for (given, flag) in [(!a.file.is_empty(), "-f/--file"), (a.ignorefile.is_some(), "--ignorefile")] {
+    for (given, flag) in [
+        (!a.file.is_empty(), "-f/--file"),
+        (a.ignorefile.is_some(), "--ignorefile"),
+    ] {
         if given {
             return Err(Failure::msg(format!(
                 "{flag} cannot be used with a URL context: the engine fetches the context and \
