@@ -250,11 +250,11 @@ fn import_file_and_stdin_with_changes_and_message() {
     w.engine(&["rmi", &a, &b]);
 }
 
-/// `import URL`: the engine downloads the tarball (podman's `load` takes no URL, only files
-/// and stdin, so only import is tested with one). The tarball is served on loopback by
-/// `python3 -m http.server`; the engine runs on this host and reaches it.
+/// `import URL` (the engine downloads the tarball) and `load -i URL` (the client downloads
+/// the archive, as podman's does). Both are served on loopback by `python3 -m http.server`;
+/// the engine runs on this host and reaches it.
 #[test]
-fn import_from_a_url_with_short_flags_like_podman() {
+fn import_and_load_from_a_url() {
     let w = world();
     let home = trusted_home(w);
     let dir = tempfile::tempdir().unwrap();
@@ -331,6 +331,30 @@ fn import_from_a_url_with_short_flags_like_podman() {
     let out = ours(w, &home, &["import", &missing]);
     assert_eq!(out.status, 125, "{out}");
     out.assert_stderr_contains("unable to import tarball");
+
+    // load -i URL: like podman's client, ours downloads the archive (streaming it into the
+    // request instead of through a temporary file).
+    let archive = dir.path().join("image.tar");
+    let tagged = format!("localhost/{}:v1", unique("img-url-load"));
+    w.engine(&["tag", &w.image, &tagged]);
+    w.engine(&["save", "-o", archive.to_str().unwrap(), &tagged]);
+    w.engine(&["rmi", &tagged]);
+    let archive_url = format!("http://127.0.0.1:{port}/image.tar");
+    let out = ours(w, &home, &["load", "-i", &archive_url]);
+    out.assert_success();
+    assert_eq!(out.stdout, format!("Loaded image: {tagged}\n"));
+    w.engine(&["rmi", &tagged]);
+    let reference = theirs(w, &home, &["load", "-q", "-i", &archive_url]);
+    assert_eq!(reference.stdout, out.stdout, "{reference}");
+    w.engine(&["rmi", &tagged]);
+    // A missing archive: an HTTP error, reported as such (podman 4.3's client sends the
+    // error page to the engine as if it were the archive).
+    let out = ours(w, &home, &["load", "-i", &missing]);
+    assert_eq!(out.status, 125, "{out}");
+    assert_eq!(
+        out.stderr,
+        format!("Error: downloading {missing}: http status: 404\n")
+    );
     w.engine(&["rmi", &from_url, &from_file]);
 }
 
