@@ -1088,7 +1088,7 @@ fn build_from_a_private_registry_uses_the_login() {
     assert!(out.stderr.contains(&base), "{out}");
 
     // After login into the same auth file the build pulls it.
-    run(ours(w, &home).args(&login_args(r, f, &r.host())), None, T).assert_success();
+    run(ours(w, &home).args(login_args(r, f, &r.host())), None, T).assert_success();
     let out = build(&["--authfile", f]);
     out.assert_success();
     assert_eq!(
