@@ -4,12 +4,12 @@
 # for the upload, `ssh ... cat file` for the download), in one hyperfine run.
 # Prints MB/s of each and the ratios ours/OpenSSH and ours/podman (goal: >= 0.9x OpenSSH).
 #
-# Also the engine alone: curl on the engine's unix socket (no SSH), same endpoints. podman
-# 4.3's engine writes the whole archive to a temporary file before sending the first byte of
-# a save, and reads the whole upload before loading it, so a transfer over SSH costs about
-# "engine alone + OpenSSH moving the bytes", one after the other: the last line compares ours
-# with that ceiling. (Measured 2026-11: ours streams at OpenSSH's rate or faster once the
-# engine starts sending; the engine's first byte comes 1.4-3.9 s after the request.)
+# Also the engine alone: curl on the engine's unix socket (no SSH), same endpoints, which
+# bounds what any client can reach. podman 4.3's engine writes the whole archive of a save to
+# a temporary file before sending its first byte (1.4-3.9 s for 200 MB here), so a save is
+# engine-bound: the engine alone delivers less than OpenSSH moves, and "ours/engine alone"
+# is the ratio that tells the client's own cost. (Once the first byte arrives, ours streams
+# at OpenSSH's rate or faster, 87-141 MB/s measured.)
 #
 # Needs the private test world (engine + loopback sshd), started by the `world` helper of
 # the e2e crate; run from the repository root:  bench/image-transfer.sh [RUNS]
@@ -61,7 +61,7 @@ for k, v in r.items():
 for op, ssh in (("load", "upload openssh"), ("save", "download openssh")):
     o, p, s, e = r[f"{op} ours"], r[f"{op} podman"], r[ssh], r[f"{op} engine-socket"]
     print(f"{op}: ours/OpenSSH {s / o:.2f}x throughput, ours/podman {p / o:.2f}x throughput, "
-          f"ours/(engine-socket + OpenSSH) {(e + s) / o:.2f}x")
+          f"ours/engine alone {e / o:.2f}x throughput")
 PY
   $sshc "rm -f /tmp/bench-big.tar"
   "$ours" --url "$E2E_URL" --identity "$E2E_IDENTITY" rmi localhost/bench-big >/dev/null

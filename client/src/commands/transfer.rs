@@ -59,6 +59,7 @@ fn parent_dir(path: &Path) -> PathBuf {
 /// A file being written that becomes visible at its destination only on `commit`.
 enum Staged {
     /// Linux: an unnamed file in the destination's directory.
+    #[cfg(target_os = "linux")]
     Anonymous(File, PathBuf),
     /// Elsewhere: a hidden temporary file next to the destination, removed on drop.
     Named(tempfile::NamedTempFile),
@@ -92,6 +93,7 @@ impl Staged {
 
     fn file(&mut self) -> &mut File {
         match self {
+            #[cfg(target_os = "linux")]
             Staged::Anonymous(f, _) => f,
             Staged::Named(t) => t.as_file_mut(),
         }
@@ -131,8 +133,6 @@ impl Staged {
                     let _ = std::fs::remove_file(&tmp);
                 })
             }
-            #[cfg(not(target_os = "linux"))]
-            Staged::Anonymous(..) => unreachable!("anonymous files exist on Linux only"),
             Staged::Named(t) => {
                 t.as_file().sync_all()?;
                 #[cfg(unix)]
