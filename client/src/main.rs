@@ -252,7 +252,9 @@ fn unknown_flag(e: &clap::Error) -> bool {
     {
         let cmd: Vec<&str> = usage
             .split_whitespace()
-            .take_while(|w| !w.starts_with('[') && !w.starts_with('<'))
+            // clap's usage may carry the flags given before the bad one; the command path
+            // ends at the first of them.
+            .take_while(|w| !w.starts_with('[') && !w.starts_with('<') && !w.starts_with('-'))
             .collect();
         eprintln!("See '{} --help'", cmd.join(" "));
     }
