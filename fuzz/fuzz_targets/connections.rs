@@ -41,21 +41,38 @@ fuzz_target!(|data: &[u8]| {
         None => (data, &b""[..]),
     };
     let dir = dir();
-    let registry = Registry::with_paths(dir.join("podman-connections.json"), dir.join("containers.conf"));
+    let registry = Registry::with_paths(
+        dir.join("podman-connections.json"),
+        dir.join("containers.conf"),
+    );
     fs::write(registry.json_path(), json).expect("write the JSON file");
     fs::write(registry.conf_path(), conf).expect("write containers.conf");
 
     if registry.list().is_err() {
         let before = snapshot(&registry);
-        assert!(registry.add("fuzz-new", Destination::new("ssh://u@h/run/podman.sock"), false).is_err());
-        assert_eq!(snapshot(&registry), before, "a failed edit changed the files");
+        assert!(registry
+            .add(
+                "fuzz-new",
+                Destination::new("ssh://u@h/run/podman.sock"),
+                false
+            )
+            .is_err());
+        assert_eq!(
+            snapshot(&registry),
+            before,
+            "a failed edit changed the files"
+        );
         return;
     }
     let _ = registry.default_connection();
     let _ = registry.get("fuzz-new");
 
     let uri = "ssh://u@h:22/run/podman.sock";
-    type Edit<'a> = (&'a str, &'a dyn Fn(&Registry) -> bindings::Result<()>, &'a dyn Fn(&Registry));
+    type Edit<'a> = (
+        &'a str,
+        &'a dyn Fn(&Registry) -> bindings::Result<()>,
+        &'a dyn Fn(&Registry),
+    );
     let edits: [Edit; 4] = [
         (
             "add",
@@ -84,10 +101,17 @@ fuzz_target!(|data: &[u8]| {
         match edit(&registry) {
             Ok(()) => {
                 let after = registry.list();
-                assert!(after.is_ok(), "{what} left files that do not read back: {after:?}");
+                assert!(
+                    after.is_ok(),
+                    "{what} left files that do not read back: {after:?}"
+                );
                 check(&registry);
             }
-            Err(_) => assert_eq!(snapshot(&registry), before, "a failed {what} changed the files"),
+            Err(_) => assert_eq!(
+                snapshot(&registry),
+                before,
+                "a failed {what} changed the files"
+            ),
         }
     }
 });

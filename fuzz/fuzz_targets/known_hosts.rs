@@ -24,7 +24,12 @@ fuzz_target!(|data: &[u8]| {
     let _ = known.warnings();
     // The base64 body minus its last characters, which non-canonical padding bits may vary.
     let key_text = &KEY.split_whitespace().nth(1).unwrap_or_default()[..60];
-    for (host, port) in [("example.com", 22), ("127.0.0.1", 2222), ("::1", 22), ("", 0)] {
+    for (host, port) in [
+        ("example.com", 22),
+        ("127.0.0.1", 2222),
+        ("::1", 22),
+        ("", 0),
+    ] {
         let status = known.check(host, port, key());
         let _ = known.known_algorithms(host, port);
         let _ = known.has_cert_authority(host, port);

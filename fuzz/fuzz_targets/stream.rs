@@ -42,14 +42,21 @@ fuzz_target!(|data: &[u8]| {
                     assert!(payload.len() <= MAX_FRAME);
                     rebuilt.extend(encode_frame(id_byte(id), &payload));
                     assert!(rebuilt.len() <= data.len(), "more bytes out than in");
-                    assert_eq!(rebuilt[..], data[..rebuilt.len()], "frame does not round-trip");
+                    assert_eq!(
+                        rebuilt[..],
+                        data[..rebuilt.len()],
+                        "frame does not round-trip"
+                    );
                 }
                 Ok(None) => {
                     assert_eq!(rebuilt, data, "clean end before the input was used up");
                     break;
                 }
                 Err(_) => {
-                    assert!(rebuilt.len() < data.len(), "error with nothing left to read");
+                    assert!(
+                        rebuilt.len() < data.len(),
+                        "error with nothing left to read"
+                    );
                     break;
                 }
             }
