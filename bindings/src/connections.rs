@@ -570,9 +570,7 @@ impl Files {
     /// Whether some destination's URI carries a password (`ssh://user:password@host`): the
     /// files are then kept owner-only, whatever mode they had.
     fn hold_a_password(&self) -> bool {
-        let has_password = |uri: &str| {
-            matches!(ConnectionUrl::parse(uri), Ok(ConnectionUrl::Ssh(s)) if s.password.is_some())
-        };
+        let has_password = |uri: &str| matches!(ConnectionUrl::parse(uri), Ok(ConnectionUrl::Ssh(s)) if s.password.is_some());
         let in_json = self
             .json
             .connection
@@ -2037,7 +2035,11 @@ mod tests {
         f.reg.add("plain", unix("/a"), false).unwrap();
         assert_eq!(mode(f.reg.json_path()), 0o644);
         f.reg
-            .add("pw", Destination::new("ssh://u:s3cret@h/run/podman.sock"), false)
+            .add(
+                "pw",
+                Destination::new("ssh://u:s3cret@h/run/podman.sock"),
+                false,
+            )
             .unwrap();
         assert_eq!(mode(f.reg.json_path()), 0o600);
         assert_eq!(mode(f.reg.conf_path()), 0o600);

@@ -1852,7 +1852,10 @@ Match host x
         assert_eq!(permissions_problem(p, 1000, 0o100644, 1000), None);
         assert_eq!(permissions_problem(p, 0, 0o100644, 1000), None);
         let w = permissions_problem(p, 1000, 0o100666, 1000).expect("world-writable");
-        assert!(w.starts_with("Bad owner or permissions on /home/me/.ssh/config"), "{w}");
+        assert!(
+            w.starts_with("Bad owner or permissions on /home/me/.ssh/config"),
+            "{w}"
+        );
         assert!(w.contains("0666"), "{w}");
         assert!(permissions_problem(p, 1000, 0o100620, 1000).is_some());
         assert!(permissions_problem(p, 1001, 0o100600, 1000).is_some());
@@ -1867,7 +1870,10 @@ Match host x
         let user = write(
             dir,
             "config",
-            &format!("Include {}/inc.conf\nHost a\n User from_user\n", dir.display()),
+            &format!(
+                "Include {}/inc.conf\nHost a\n User from_user\n",
+                dir.display()
+            ),
         );
         let inc = write(dir, "inc.conf", "Host b\n User from_include\n");
         let sys = write(dir, "system", "Host *\n User from_system\n");
@@ -1880,7 +1886,11 @@ Match host x
         let c = load();
         assert_eq!(resolve(&c, "a", None).user.as_deref(), Some("from_user"));
         assert_eq!(resolve(&c, "b", None).user.as_deref(), Some("from_system"));
-        assert!(c.warnings()[0].starts_with("Bad owner or permissions on"), "{:?}", c.warnings());
+        assert!(
+            c.warnings()[0].starts_with("Bad owner or permissions on"),
+            "{:?}",
+            c.warnings()
+        );
 
         fs::set_permissions(&inc, fs::Permissions::from_mode(0o644)).unwrap();
         fs::set_permissions(&user, fs::Permissions::from_mode(0o662)).unwrap();
