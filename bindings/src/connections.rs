@@ -1269,6 +1269,9 @@ fn is_private(path: &Path) -> bool {
 /// through the link instead of replacing it. `private` (the contents hold a secret) drops
 /// every permission of group and others.
 fn write_atomic(path: &Path, contents: &str, private: bool) -> Result<()> {
+    // Windows files carry no mode bits here; their ACLs come from the directory.
+    #[cfg(not(unix))]
+    let _ = private;
     let target = match fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => {
             fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
