@@ -40,7 +40,10 @@ fi
 rm -f build.log
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# Files the targets write (connection files, known_hosts) go to tmpfs when there is one.
+FUZZ_SCRATCH=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
+export FUZZ_SCRATCH
+trap 'rm -rf "$work" "$FUZZ_SCRATCH"' EXIT
 passed=0
 failed=0
 for target in "${targets[@]}"; do

@@ -14,10 +14,12 @@ use libfuzzer_sys::fuzz_target;
 fn dir() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        // tmpfs when there is one: the registry fsyncs every write.
-        let base = ["/dev/shm", "/tmp"]
-            .into_iter()
+        // The registry fsyncs every write: tmpfs keeps that cheap.
+        // run.sh names a scratch directory it removes afterwards; tmpfs when there is one.
+        let base = std::env::var_os("FUZZ_SCRATCH")
             .map(PathBuf::from)
+            .into_iter()
+            .chain(["/dev/shm", "/tmp"].map(PathBuf::from))
             .find(|p| p.is_dir())
             .unwrap_or_else(std::env::temp_dir);
         tempfile::Builder::new()

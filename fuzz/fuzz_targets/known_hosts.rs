@@ -25,9 +25,11 @@ fn key() -> &'static PublicKey {
 fn scratch() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let base = ["/dev/shm", "/tmp"]
-            .into_iter()
+        // run.sh names a scratch directory it removes afterwards; tmpfs when there is one.
+        let base = std::env::var_os("FUZZ_SCRATCH")
             .map(PathBuf::from)
+            .into_iter()
+            .chain(["/dev/shm", "/tmp"].map(PathBuf::from))
             .find(|p| p.is_dir())
             .unwrap_or_else(std::env::temp_dir);
         tempfile::Builder::new()
