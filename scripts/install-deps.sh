@@ -78,3 +78,6 @@ if ! command -v cargo >/dev/null && [ -f "$HOME/.cargo/env" ]; then
 fi
 rustup target add x86_64-unknown-linux-musl aarch64-unknown-linux-musl x86_64-pc-windows-gnu
 
+# cargo-fuzz drives the fuzz targets (fuzz/run.sh, run by scripts/test.sh); building it from
+# crates.io takes under a minute. `cargo install` skips it when this version is already there.
+cargo install cargo-fuzz --locked --version 0.13.2

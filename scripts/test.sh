@@ -19,12 +19,28 @@ trap 'rm -f "$log"' EXIT
 cargo test --workspace --no-fail-fast -- --test-threads=4 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
+# Every fuzz target for a bounded number of inputs from its seed corpus (fuzz/run.sh); each
+# target counts as one test in the summary.
+fuzz_log=$(mktemp)
+fuzz/run.sh 2>&1 | tee "$fuzz_log"
+fuzz_status=${PIPESTATUS[0]}
+[ "$fuzz_status" -eq 0 ] || status=$fuzz_status
+read -r fuzz_passed fuzz_failed < <(awk '/^fuzz: [0-9]+ passed, [0-9]+ failed$/ { p = $2; f = $4 }
+    END { print p + 0, f + 0 }' "$fuzz_log")
+rm -f "$fuzz_log"
+# A run that died before its summary still counts as a failure.
+if [ "$fuzz_status" -ne 0 ] && [ "$fuzz_failed" -eq 0 ]; then
+    fuzz_failed=1
+fi
+
 read -r passed failed < <(awk '/^test result:/ {
         for (i = 1; i <= NF; i++) {
             if ($(i) ~ /^passed;?$/) p += $(i-1)
             if ($(i) ~ /^failed;?$/) f += $(i-1)
         }
     } END { print p + 0, f + 0 }' "$log")
+passed=$((passed + fuzz_passed))
+failed=$((failed + fuzz_failed))
 echo
 echo "tests: $passed passed, $failed failed"
 exit "$status"

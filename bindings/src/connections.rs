@@ -20,6 +20,7 @@ use serde_json::{Map, Value as JsonValue};
 use toml_edit::{DocumentMut, InlineTable, Item, Table, TableLike, Value as TomlValue};
 
 use crate::error::{Error, Result};
+use crate::url::ConnectionUrl;
 
 const CONNECTIONS_FILE: &str = "podman-connections.json";
 const CONTAINERS_CONF: &str = "containers.conf";
@@ -298,13 +299,14 @@ impl Registry {
             let mut files = self.load()?;
             let view = files.view(&self.conf)?;
             op(&mut files, &view)?;
+            let private = files.hold_a_password();
             let json = encode_json(&self.json, &files.json)?;
-            if json != files.json_before {
-                write_atomic(&self.json, &json)?;
+            if json != files.json_before || (private && !is_private(&self.json)) {
+                write_atomic(&self.json, &json, private)?;
             }
             let conf = files.conf.to_string();
-            if conf != files.conf_before {
-                write_atomic(&self.conf, &conf)?;
+            if conf != files.conf_before || (private && !is_private(&self.conf)) {
+                write_atomic(&self.conf, &conf, private)?;
             }
             Ok(())
         })
@@ -565,6 +567,22 @@ struct Files {
 }
 
 impl Files {
+    /// Whether some destination's URI carries a password (`ssh://user:password@host`): the
+    /// files are then kept owner-only, whatever mode they had.
+    fn hold_a_password(&self) -> bool {
+        let has_password = |uri: &str| matches!(ConnectionUrl::parse(uri), Ok(ConnectionUrl::Ssh(s)) if s.password.is_some());
+        let in_json = self
+            .json
+            .connection
+            .connections
+            .values()
+            .any(|d| has_password(&d.uri));
+        in_json
+            || ConfView::parse(&self.conf)
+                .map(|c| c.destinations.values().any(|d| has_password(&d.uri)))
+                .unwrap_or(false)
+    }
+
     fn view(&self, conf_path: &Path) -> Result<View> {
         let conf = ConfView::parse(&self.conf).map_err(|p| conf_error(conf_path, p))?;
         let json = &self.json.connection;
@@ -1232,10 +1250,28 @@ fn parent_dir(path: &Path) -> PathBuf {
     }
 }
 
+/// Whether `path` is missing or readable by its owner only.
+fn is_private(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(path).map_or(true, |m| m.permissions().mode() & 0o077 == 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        true
+    }
+}
+
 /// Replaces `path` atomically (temp file in the same directory, fsync, rename) so a crash or a
 /// concurrent reader never sees half a file. A symlinked file (dotfile managers) is written
-/// through the link instead of replacing it.
-fn write_atomic(path: &Path, contents: &str) -> Result<()> {
+/// through the link instead of replacing it. `private` (the contents hold a secret) drops
+/// every permission of group and others.
+fn write_atomic(path: &Path, contents: &str, private: bool) -> Result<()> {
+    // Windows files carry no mode bits here; their ACLs come from the directory.
+    #[cfg(not(unix))]
+    let _ = private;
     let target = match fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => {
             fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
@@ -1260,9 +1296,12 @@ fn write_atomic(path: &Path, contents: &str) -> Result<()> {
         use std::os::unix::fs::PermissionsExt;
         // podman writes 0644 (the files hold paths, no secrets); a mode the user chose for an
         // existing file is kept.
-        let mode = fs::metadata(&target)
+        let mut mode = fs::metadata(&target)
             .map(|m| m.permissions().mode() & 0o7777)
             .unwrap_or(0o644);
+        if private {
+            mode &= !0o077;
+        }
         tmp.as_file()
             .set_permissions(fs::Permissions::from_mode(mode))
             .map_err(|e| Error::file(tmp.path(), e))?;
@@ -1990,6 +2029,28 @@ mod tests {
     }
 
     #[cfg(unix)]
+    #[cfg(unix)]
+    #[test]
+    fn files_holding_a_password_become_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let f = Fixture::new();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        f.reg.add("plain", unix("/a"), false).unwrap();
+        assert_eq!(mode(f.reg.json_path()), 0o644);
+        f.reg
+            .add(
+                "pw",
+                Destination::new("ssh://u:s3cret@h/run/podman.sock"),
+                false,
+            )
+            .unwrap();
+        assert_eq!(mode(f.reg.json_path()), 0o600);
+        assert_eq!(mode(f.reg.conf_path()), 0o600);
+        // Removing the password does not widen them again: the user's mode now.
+        f.reg.remove("pw").unwrap();
+        assert_eq!(mode(f.reg.json_path()), 0o600);
+    }
+
     #[test]
     fn a_symlinked_conf_is_written_through_the_link() {
         let f = Fixture::with(None, None);

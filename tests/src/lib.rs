@@ -47,4 +47,4 @@ mod world;
 pub use home::{podman_remote_bin, Agent, Home};
 pub use registry::{registry, Registry};
 pub use run::{describe, run, spawn_daemon, stop_daemon, try_run, Output};
-pub use world::{unique, world, World, IMAGE};
+pub use world::{unique, world, PrivateSshd, World, IMAGE};

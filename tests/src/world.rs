@@ -301,6 +301,145 @@ impl World {
     }
 }
 
+/// A private sshd for one test (see [`World::private_sshd`]): the world's host keys, client
+/// keys and engine on a port of its own, so that the test can kill it without disturbing
+/// the tests that share the world's sshd.
+#[derive(Debug)]
+pub struct PrivateSshd {
+    pub port: u16,
+    /// Its log (LogLevel VERBOSE).
+    pub log_path: PathBuf,
+    pid: libc::pid_t,
+}
+
+impl World {
+    /// Starts a [`PrivateSshd`]; it is stopped with the world at exit if the test did not
+    /// kill it.
+    #[track_caller]
+    pub fn private_sshd(&self) -> PrivateSshd {
+        static COUNT: AtomicU32 = AtomicU32::new(0);
+        let n = COUNT.fetch_add(1, Ordering::Relaxed);
+        // The cleanup registry names daemons with static strings; a handful per binary.
+        let name: &'static str = Box::leak(format!("sshd-private-{n}").into_boxed_str());
+        let ssh = self.dir.join("ssh");
+        let log_path = ssh.join(format!("{name}.log"));
+        let port = start_sshd(
+            &self.dir,
+            name,
+            &[
+                &ssh.join("ssh_host_ed25519_key"),
+                &ssh.join("ssh_host_rsa_key"),
+            ],
+            None,
+            &self.authorized_keys,
+            &self.bin_dir,
+            &log_path,
+        )
+        .unwrap_or_else(|e| panic!("a private sshd could not be started: {e}"));
+        // sshd -D does not fork: the PidFile names the process start_sshd spawned.
+        let pid_file = ssh.join(format!("{name}.pid"));
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        let pid = loop {
+            if let Some(pid) = fs::read_to_string(&pid_file)
+                .ok()
+                .and_then(|t| t.trim().parse::<libc::pid_t>().ok())
+            {
+                break pid;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "sshd wrote no pid file {}",
+                pid_file.display()
+            );
+            thread::sleep(Duration::from_millis(10));
+        };
+        PrivateSshd {
+            port,
+            log_path,
+            pid,
+        }
+    }
+}
+
+impl PrivateSshd {
+    /// `ssh://root@127.0.0.1:PORT/<the world's engine socket>`
+    pub fn ssh_url(&self, world: &World) -> String {
+        format!(
+            "ssh://{}@127.0.0.1:{}{}",
+            world.user,
+            self.port,
+            world.socket.display()
+        )
+    }
+
+    /// known_hosts lines for both host keys under this port.
+    pub fn known_hosts_lines(&self, world: &World) -> String {
+        format!(
+            "[127.0.0.1]:{port} {}\n[127.0.0.1]:{port} {}\n",
+            world.host_key_pub,
+            world.host_key_rsa_pub,
+            port = self.port
+        )
+    }
+
+    /// SIGKILLs the listening sshd and every process it started (one per connection, each
+    /// in its own session), so established connections die too, as when the server crashes.
+    pub fn kill(&self) {
+        // SAFETY: plain syscalls on processes of our own sshd. Stopping the listener first
+        // means it can fork no new connection while its descendants are collected.
+        unsafe { libc::kill(self.pid, libc::SIGSTOP) };
+        for _ in 0..3 {
+            for pid in descendants(self.pid) {
+                // SAFETY: as above.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+        // SAFETY: as above.
+        unsafe { libc::kill(self.pid, libc::SIGKILL) };
+    }
+}
+
+/// Every live descendant of `root`, from /proc.
+fn descendants(root: libc::pid_t) -> Vec<libc::pid_t> {
+    let mut parent_of = Vec::new();
+    if let Ok(entries) = fs::read_dir("/proc") {
+        for entry in entries.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<libc::pid_t>().ok())
+            else {
+                continue;
+            };
+            // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+            let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            let ppid = stat
+                .rfind(')')
+                .and_then(|i| stat[i + 1..].split_whitespace().nth(1))
+                .and_then(|p| p.parse::<libc::pid_t>().ok());
+            if let Some(ppid) = ppid {
+                parent_of.push((pid, ppid));
+            }
+        }
+    }
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            parent_of
+                .iter()
+                .filter(|&&(_, pp)| pp == parent)
+                .map(|&(p, _)| p),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
 /// The environment of the engine and of podman commands acting on its
 /// storage: only our config files are read (CONTAINERS_CONF and
 /// CONTAINERS_STORAGE_CONF each replace the whole system search path), so

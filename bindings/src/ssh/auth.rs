@@ -76,6 +76,12 @@ fn passphrase_from_keyring(path: &Path) -> Option<String> {
 /// Load a private key, decrypting it if needed. Returns `Ok(None)` for an optional key that
 /// does not exist.
 fn load_identity(path: &Path, params: &AuthParams, required: bool) -> Result<Option<PrivateKey>> {
+    if let Some(reason) = unprotected_key(path) {
+        return Err(Error::Identity {
+            path: path.to_path_buf(),
+            reason,
+        });
+    }
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
@@ -128,6 +134,34 @@ fn load_identity(path: &Path, params: &AuthParams, required: bool) -> Result<Opt
          (service \"{KEYRING_SERVICE}\", account \"{p}\")",
         p = path.display()
     )))
+}
+
+/// OpenSSH ignores a private key of ours that others may read or write ("UNPROTECTED PRIVATE
+/// KEY FILE"): it has probably leaked, and using it would hide that. Keys owned by someone else
+/// (root reading a user's key) are not judged, as in OpenSSH.
+#[cfg(unix)]
+fn unprotected_key(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    key_permissions_problem(meta.uid(), meta.mode(), uid)
+}
+
+#[cfg(not(unix))]
+fn unprotected_key(_path: &Path) -> Option<String> {
+    None
+}
+
+#[cfg(any(unix, test))]
+fn key_permissions_problem(owner: u32, mode: u32, uid: u32) -> Option<String> {
+    (owner == uid && mode & 0o077 != 0).then(|| {
+        format!(
+            "UNPROTECTED PRIVATE KEY FILE: permissions {:04o} are too open; private key files \
+             must not be accessible by others, so this key is ignored (chmod 600 it)",
+            mode & 0o7777
+        )
+    })
 }
 
 fn public_of(path: &Path, loaded: Option<&PrivateKey>) -> Option<PublicKey> {
@@ -320,4 +354,48 @@ async fn connect_agent(source: &AgentSource) -> std::result::Result<DynAgent, St
         .await
         .map(|a| a.dynamic())
         .map_err(|e| format!("{}: {e}", pipe.to_string_lossy()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_permissions_follow_openssh() {
+        assert_eq!(key_permissions_problem(1000, 0o100600, 1000), None);
+        assert_eq!(key_permissions_problem(1000, 0o100400, 1000), None);
+        // Someone else's key (root using a user's file) is not judged.
+        assert_eq!(key_permissions_problem(1001, 0o100644, 1000), None);
+        for mode in [0o100640, 0o100604, 0o100666, 0o100660] {
+            let w = key_permissions_problem(1000, mode, 1000).expect("too open");
+            assert!(w.starts_with("UNPROTECTED PRIVATE KEY FILE"), "{w}");
+            assert!(w.contains(&format!("{:04o}", mode & 0o7777)), "{w}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_world_readable_key_is_refused_before_it_is_read() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("id_test");
+        // Not even a key: the permission check must come first.
+        std::fs::write(&key, "not a key").unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let params = AuthParams {
+            user: "u".into(),
+            password: None,
+            identities: vec![key.clone()],
+            explicit_identity: true,
+            identities_only: true,
+            agent: AgentSource::Disabled,
+            interactive: false,
+        };
+        let err = load_identity(&key, &params, true).unwrap_err().to_string();
+        assert!(err.contains("UNPROTECTED PRIVATE KEY FILE"), "{err}");
+        assert!(err.contains("0666"), "{err}");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let err = load_identity(&key, &params, true).unwrap_err().to_string();
+        assert!(err.contains("not a usable private key"), "{err}");
+    }
 }

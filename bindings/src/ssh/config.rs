@@ -356,6 +356,14 @@ impl<'a> Parser<'a> {
 
     /// `None` when the file does not exist or cannot be read (the latter with a warning).
     fn parse_file(&mut self, path: &Path, origin: &Origin, depth: usize) -> Option<Vec<Item>> {
+        // OpenSSH checks the user file and every included file (never the top system file):
+        // one that others can write could point us at their host, key or known_hosts.
+        if origin.user_conf || depth > 0 {
+            if let Err(problem) = check_permissions(path) {
+                self.warnings.push(problem);
+                return None;
+            }
+        }
         match read_config_file(path) {
             Ok(Some(bytes)) => {
                 let text = String::from_utf8_lossy(&bytes);
@@ -477,6 +485,41 @@ impl<'a> Parser<'a> {
         }
         Item::Include(files)
     }
+}
+
+/// OpenSSH's rule for user configuration files: owned by the user or root, and writable by
+/// no one else. A file breaking it is ignored whole (OpenSSH refuses to start), with
+/// OpenSSH's "Bad owner or permissions" message.
+#[cfg(unix)]
+fn check_permissions(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    // Missing files, directories and devices are reported by the read that follows.
+    let Some(meta) = fs::metadata(path).ok().filter(|m| m.is_file()) else {
+        return Ok(());
+    };
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    permissions_problem(path, meta.uid(), meta.mode(), uid).map_or(Ok(()), Err)
+}
+
+#[cfg(not(unix))]
+fn check_permissions(_path: &Path) -> Result<(), String> {
+    Ok(())
+}
+
+#[cfg(any(unix, test))]
+fn permissions_problem(path: &Path, owner: u32, mode: u32, uid: u32) -> Option<String> {
+    let bad_owner = owner != 0 && owner != uid;
+    let writable_by_others = mode & 0o022 != 0;
+    (bad_owner || writable_by_others).then(|| {
+        format!(
+            "Bad owner or permissions on {} (mode {:04o}, owner uid {owner}): the file is \
+             ignored; it must be owned by you and writable only by you (chmod go-w {})",
+            path.display(),
+            mode & 0o7777,
+            path.display()
+        )
+    })
 }
 
 /// `Ok(None)` when the file does not exist.
@@ -1800,6 +1843,67 @@ Match host x
         assert!(w[0].contains("missing Match criteria"), "{w:?}");
         assert!(w[1].contains("unsupported Match attribute"), "{w:?}");
         assert!(w[2].contains("'all'"), "{w:?}");
+    }
+
+    #[test]
+    fn permissions_rule_is_openssh_s() {
+        let p = Path::new("/home/me/.ssh/config");
+        assert_eq!(permissions_problem(p, 1000, 0o100600, 1000), None);
+        assert_eq!(permissions_problem(p, 1000, 0o100644, 1000), None);
+        assert_eq!(permissions_problem(p, 0, 0o100644, 1000), None);
+        let w = permissions_problem(p, 1000, 0o100666, 1000).expect("world-writable");
+        assert!(
+            w.starts_with("Bad owner or permissions on /home/me/.ssh/config"),
+            "{w}"
+        );
+        assert!(w.contains("0666"), "{w}");
+        assert!(permissions_problem(p, 1000, 0o100620, 1000).is_some());
+        assert!(permissions_problem(p, 1001, 0o100600, 1000).is_some());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn writable_user_config_and_includes_are_ignored_with_a_warning() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let user = write(
+            dir,
+            "config",
+            &format!(
+                "Include {}/inc.conf\nHost a\n User from_user\n",
+                dir.display()
+            ),
+        );
+        let inc = write(dir, "inc.conf", "Host b\n User from_include\n");
+        let sys = write(dir, "system", "Host *\n User from_system\n");
+        let load = || SshConfig::load_files(Some(&user), Some(&sys), dir);
+        let c = load();
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+        assert_eq!(resolve(&c, "b", None).user.as_deref(), Some("from_include"));
+
+        fs::set_permissions(&inc, fs::Permissions::from_mode(0o666)).unwrap();
+        let c = load();
+        assert_eq!(resolve(&c, "a", None).user.as_deref(), Some("from_user"));
+        assert_eq!(resolve(&c, "b", None).user.as_deref(), Some("from_system"));
+        assert!(
+            c.warnings()[0].starts_with("Bad owner or permissions on"),
+            "{:?}",
+            c.warnings()
+        );
+
+        fs::set_permissions(&inc, fs::Permissions::from_mode(0o644)).unwrap();
+        fs::set_permissions(&user, fs::Permissions::from_mode(0o662)).unwrap();
+        let c = load();
+        assert_eq!(resolve(&c, "a", None).user.as_deref(), Some("from_system"));
+        let w = c.warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains(&user.display().to_string()), "{w:?}");
+
+        // The system file itself is not subject to the rule, as in OpenSSH.
+        fs::set_permissions(&user, fs::Permissions::from_mode(0o600)).unwrap();
+        fs::set_permissions(&sys, fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(load().warnings().is_empty());
     }
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {

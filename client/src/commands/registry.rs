@@ -478,10 +478,14 @@ pub async fn push(g: &GlobalOpts, a: PushArgs) -> Result<u8, Failure> {
 }
 
 /// auth.json and friends: the directory is created (podman's run directory may not exist
-/// yet), then the file is written whole or not at all.
+/// yet) owner-only, as containers/image does, then the file is written whole or not at all.
 fn write_atomic(path: &std::path::Path, data: &[u8], mode: Option<u32>) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir)?;
     }
     Ok(crate::fsutil::write_atomic(path, data, mode)?)
 }
