@@ -1,0 +1,312 @@
+//! The SSH side: a small pool of sessions to one host. Normally one session carries every
+//! channel; when the server refuses a channel on a live session (a per-connection limit such
+//! as a low file limit or MaxSessions-like policy of non-OpenSSH servers) another session is
+//! opened and kept. When every session is gone, a supervisor reconnects with backoff.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use bindings::ssh::session::{ChannelStream, SshSession, Target};
+use bindings::transport::{BoxFuture, BoxIo, Transport};
+use tokio::sync::{watch, Notify};
+
+/// First and longest wait between reconnection attempts.
+const BACKOFF_MIN: Duration = Duration::from_millis(200);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// How often the supervisor looks at the sessions when nothing wakes it.
+const HEALTH_PERIOD: Duration = Duration::from_millis(500);
+
+/// Where a channel leads on the remote host.
+#[derive(Debug, Clone)]
+pub(crate) enum Dest {
+    /// The engine's API socket.
+    Engine,
+    /// A TCP address as seen from the remote host (published ports).
+    Tcp(String, u16),
+}
+
+/// Why no channel could be opened.
+#[derive(Debug, Clone)]
+pub(crate) enum OpenError {
+    /// No SSH session is up; the supervisor is reconnecting.
+    Down(String),
+    /// The server refused this channel on fresh and old sessions alike.
+    Refused(String),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::Down(e) => write!(f, "the SSH connection to the engine is down ({e}); reconnecting"),
+            OpenError::Refused(e) => f.write_str(e),
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    sessions: Vec<SshSession>,
+    connected_since: Option<SystemTime>,
+    last_error: Option<String>,
+}
+
+/// A snapshot for the state file.
+#[derive(Debug, Clone)]
+pub(crate) struct TunnelStats {
+    pub connected: bool,
+    pub connected_since: Option<SystemTime>,
+    pub last_error: Option<String>,
+    pub sessions: usize,
+    pub open_channels: usize,
+    pub channels_total: u64,
+    pub reconnects: u64,
+}
+
+pub(crate) struct Tunnel {
+    target: Target,
+    socket: String,
+    state: Mutex<State>,
+    /// Serializes opening extra sessions, so a burst of refusals opens one, not one each.
+    grow: tokio::sync::Mutex<()>,
+    wake: Notify,
+    /// Bumped on every (re)connection; followers of the engine restart on a change.
+    epoch: watch::Sender<u64>,
+    open_channels: AtomicUsize,
+    channels_total: AtomicU64,
+    reconnects: AtomicU64,
+}
+
+impl Tunnel {
+    /// A tunnel over an already authenticated first session.
+    pub(crate) fn new(target: Target, socket: String, first: SshSession) -> Arc<Tunnel> {
+        let (epoch, _) = watch::channel(1);
+        Arc::new(Tunnel {
+            target,
+            socket,
+            state: Mutex::new(State {
+                sessions: vec![first],
+                connected_since: Some(SystemTime::now()),
+                last_error: None,
+            }),
+            grow: tokio::sync::Mutex::new(()),
+            wake: Notify::new(),
+            epoch,
+            open_channels: AtomicUsize::new(0),
+            channels_total: AtomicU64::new(0),
+            reconnects: AtomicU64::new(0),
+        })
+    }
+
+    pub(crate) fn target(&self) -> String {
+        self.target.display()
+    }
+
+    pub(crate) fn socket(&self) -> &str {
+        &self.socket
+    }
+
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
+        self.epoch.subscribe()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn live_sessions(&self) -> Vec<SshSession> {
+        let mut st = self.lock();
+        st.sessions.retain(|s| !s.is_closed());
+        st.sessions.clone()
+    }
+
+    pub(crate) fn stats(&self) -> TunnelStats {
+        let sessions = self.live_sessions().len();
+        let st = self.lock();
+        TunnelStats {
+            connected: sessions > 0,
+            connected_since: st.connected_since,
+            last_error: st.last_error.clone(),
+            sessions,
+            open_channels: self.open_channels.load(Ordering::Relaxed),
+            channels_total: self.channels_total.load(Ordering::Relaxed),
+            reconnects: self.reconnects.load(Ordering::Relaxed),
+        }
+    }
+
+    async fn open_on(&self, s: &SshSession, dest: &Dest) -> bindings::Result<ChannelStream> {
+        match dest {
+            Dest::Engine => s.open_streamlocal(&self.socket).await,
+            Dest::Tcp(host, port) => s.open_tcp(host, *port).await,
+        }
+    }
+
+    /// A new channel to `dest`, counted in the open channels until the guard is dropped.
+    pub(crate) async fn open(self: &Arc<Self>, dest: &Dest) -> Result<Channel, OpenError> {
+        let stream = self.open_stream(dest).await?;
+        self.open_channels.fetch_add(1, Ordering::Relaxed);
+        self.channels_total.fetch_add(1, Ordering::Relaxed);
+        Ok(Channel {
+            stream,
+            _guard: ChannelGuard(self.clone()),
+        })
+    }
+
+    async fn open_stream(&self, dest: &Dest) -> Result<ChannelStream, OpenError> {
+        let sessions = self.live_sessions();
+        let mut refusal = None;
+        // Newest first: a session opened because the others were full has room.
+        for s in sessions.iter().rev() {
+            match self.open_on(s, dest).await {
+                Ok(c) => return Ok(c),
+                Err(bindings::Error::ChannelRefused {
+                    message,
+                    session_closed: false,
+                }) => refusal = Some(message),
+                Err(e) => tracing::debug!("channel on a closing session: {e}"),
+            }
+        }
+        let Some(refusal) = refusal else {
+            // Every session is gone: let the supervisor reconnect now rather than at its
+            // next health check.
+            self.wake.notify_one();
+            let why = self
+                .lock()
+                .last_error
+                .clone()
+                .unwrap_or_else(|| "the SSH session was closed".into());
+            return Err(OpenError::Down(why));
+        };
+        self.open_on_new_session(dest, sessions.len(), refusal)
+            .await
+    }
+
+    async fn open_on_new_session(
+        &self,
+        dest: &Dest,
+        seen: usize,
+        refusal: String,
+    ) -> Result<ChannelStream, OpenError> {
+        let _one_at_a_time = self.grow.lock().await;
+        // Someone else may have added a session while we waited.
+        let sessions = self.live_sessions();
+        if sessions.len() > seen {
+            if let Some(s) = sessions.last() {
+                if let Ok(c) = self.open_on(s, dest).await {
+                    return Ok(c);
+                }
+            }
+        }
+        tracing::info!(
+            "{} refused a channel on {} session(s) ({refusal}); opening another SSH session",
+            self.target.display(),
+            sessions.len()
+        );
+        let fresh = SshSession::connect(&self.target)
+            .await
+            .map_err(|e| OpenError::Refused(format!("{refusal}; another SSH session failed too: {e}")))?;
+        match self.open_on(&fresh, dest).await {
+            Ok(c) => {
+                self.lock().sessions.push(fresh);
+                Ok(c)
+            }
+            Err(e) => {
+                // Refused on a brand-new session too: not a per-session limit, so keeping
+                // the session would only pile up idle connections.
+                fresh.close("channel refused").await;
+                Err(OpenError::Refused(e.to_string()))
+            }
+        }
+    }
+
+    /// Keeps at least one session up: reconnects with exponential backoff whenever all are
+    /// gone. Runs until the tunnel is dropped by everyone else.
+    pub(crate) async fn supervise(self: Arc<Self>) {
+        let mut backoff = BACKOFF_MIN;
+        loop {
+            if !self.live_sessions().is_empty() {
+                backoff = BACKOFF_MIN;
+                tokio::select! {
+                    _ = tokio::time::sleep(HEALTH_PERIOD) => {}
+                    _ = self.wake.notified() => {}
+                }
+                continue;
+            }
+            {
+                let mut st = self.lock();
+                if st.connected_since.take().is_some() {
+                    tracing::warn!(
+                        "lost the SSH connection to {}; reconnecting",
+                        self.target.display()
+                    );
+                    if st.last_error.is_none() {
+                        st.last_error = Some("the SSH session was closed".into());
+                    }
+                }
+            }
+            match SshSession::connect(&self.target).await {
+                Ok(s) => {
+                    tracing::info!("reconnected to {}", self.target.display());
+                    {
+                        let mut st = self.lock();
+                        st.sessions.push(s);
+                        st.connected_since = Some(SystemTime::now());
+                        st.last_error = None;
+                    }
+                    self.reconnects.fetch_add(1, Ordering::Relaxed);
+                    self.epoch.send_modify(|e| *e += 1);
+                }
+                Err(e) => {
+                    tracing::debug!("reconnecting to {}: {e}", self.target.display());
+                    self.lock().last_error = Some(e.to_string());
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+            }
+        }
+    }
+
+    /// Closes every session (at shutdown).
+    pub(crate) async fn close(&self) {
+        let sessions = std::mem::take(&mut self.lock().sessions);
+        for s in sessions {
+            s.close("server shutting down").await;
+        }
+    }
+}
+
+struct ChannelGuard(Arc<Tunnel>);
+
+impl Drop for ChannelGuard {
+    fn drop(&mut self) {
+        self.0.open_channels.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// An open channel; counted as open until dropped.
+pub(crate) struct Channel {
+    pub stream: ChannelStream,
+    _guard: ChannelGuard,
+}
+
+/// The tunnel as a bindings transport, for the server's own API calls (events, container
+/// lists) to the engine.
+pub(crate) struct TunnelTransport(pub Arc<Tunnel>);
+
+impl Transport for TunnelTransport {
+    fn connect(&self) -> BoxFuture<'_, bindings::Result<BoxIo>> {
+        Box::pin(async move {
+            match self.0.open_stream(&Dest::Engine).await {
+                Ok(s) => Ok(Box::new(s) as BoxIo),
+                Err(e) => Err(bindings::Error::Connect {
+                    target: self.describe(),
+                    reason: e.to_string(),
+                }),
+            }
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!("ssh://{}{}", self.0.target(), self.0.socket())
+    }
+}
