@@ -61,7 +61,7 @@ pub mod status;
 pub mod tunnel;
 
 pub use error::{Error, Result};
-pub use listener::ListenAddr;
+pub use listener::{ListenAddr, LocalTransport};
 pub use paths::{default_listen_addr, runtime_dir, ServerFiles};
 pub use ports::ForwardedPort;
 pub use status::Status;

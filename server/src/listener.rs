@@ -370,3 +370,25 @@ mod tests {
         assert!(ListenAddr::parse("npipe:////./notapipe/x").is_err());
     }
 }
+
+/// A bindings transport to a running server's address, for clients that want to use the
+/// server instead of their own SSH connection.
+pub struct LocalTransport(pub ListenAddr);
+
+impl bindings::transport::Transport for LocalTransport {
+    fn connect(&self) -> bindings::transport::BoxFuture<'_, bindings::Result<BoxIo>> {
+        Box::pin(async move {
+            self.0
+                .connect()
+                .await
+                .map_err(|e| bindings::Error::Connect {
+                    target: self.describe(),
+                    reason: e.to_string(),
+                })
+        })
+    }
+
+    fn describe(&self) -> String {
+        self.0.uri()
+    }
+}
