@@ -276,7 +276,10 @@ impl Server {
         let writer = shared.clone();
         tasks.push(tokio::spawn(async move {
             loop {
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = writer.tunnel.changed.notified() => {}
+                }
                 if let Err(e) = writer.write_state() {
                     tracing::warn!("cannot update the state file: {e}");
                 }

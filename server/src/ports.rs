@@ -46,6 +46,7 @@ struct Wanted {
 }
 
 struct Active {
+    wanted: Wanted,
     info: ForwardedPort,
     task: Option<JoinHandle<()>>,
 }
@@ -154,6 +155,7 @@ async fn follow_once(
         if id.is_empty() {
             continue;
         }
+        let before = table.ids().len();
         match action.as_str() {
             "start" | "restart" | "unpause" => {
                 if !table.has(&id) {
@@ -169,6 +171,9 @@ async fn follow_once(
                 }
             }
             _ => {}
+        }
+        if table.ids().len() != before {
+            tunnel.changed.notify_one();
         }
     }
     Ok(())
@@ -292,29 +297,23 @@ async fn apply(
         .unwrap_or("")
         .to_string();
     let short: String = id.chars().take(12).collect();
-    let current: Vec<Wanted> = {
-        let map = table.by_container.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(id)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| {
-                        Some(Wanted {
-                            local: x.info.local.parse().ok()?,
-                            remote_host: x.info.remote.rsplit_once(':')?.0.to_string(),
-                            port: x.info.remote.rsplit_once(':')?.1.parse().ok()?,
-                            protocol: x.info.protocol.clone(),
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    if current == wants && table.has(id) {
-        return;
-    }
-    table.remove(id);
+    // Forwards that already work stay untouched (their connections too); the rest are
+    // (re)tried, so a port that was taken may be picked up on a later event.
+    let mut existing = table
+        .by_container
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(id)
+        .unwrap_or_default();
     let mut actives = Vec::new();
     for w in wants {
+        if let Some(pos) = existing
+            .iter()
+            .position(|a| a.wanted == w && a.info.error.is_none())
+        {
+            actives.push(existing.swap_remove(pos));
+            continue;
+        }
         let mut info = ForwardedPort {
             container: short.clone(),
             name: name.clone(),
@@ -328,10 +327,14 @@ async fn apply(
                 "{} ports are not forwarded (only tcp travels over SSH)",
                 w.protocol
             ));
-            actives.push(Active { info, task: None });
+            actives.push(Active {
+                wanted: w,
+                info,
+                task: None,
+            });
             continue;
         }
-        match TcpListener::bind(w.local).await {
+        match bind(w.local).await {
             Ok(l) => {
                 tracing::info!(
                     "forwarding {} to {} on the engine's host ({name})",
@@ -346,6 +349,7 @@ async fn apply(
                     w.port,
                 ));
                 actives.push(Active {
+                    wanted: w,
                     info,
                     task: Some(task),
                 });
@@ -359,20 +363,43 @@ async fn apply(
                 } else {
                     e.to_string()
                 };
-                tracing::warn!(
-                    "cannot forward {} for container {name}: {why}",
-                    info.local
-                );
+                tracing::warn!("cannot forward {} for container {name}: {why}", info.local);
                 info.error = Some(why);
-                actives.push(Active { info, task: None });
+                actives.push(Active {
+                    wanted: w,
+                    info,
+                    task: None,
+                });
             }
         }
     }
+    for gone in &existing {
+        if gone.info.error.is_none() {
+            tracing::info!("stopped forwarding {} ({})", gone.info.local, gone.info.name);
+        }
+    }
+    drop(existing);
     table
         .by_container
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .insert(id.to_string(), actives);
+    tunnel.changed.notify_one();
+}
+
+/// Binds a local port; a port we released a moment ago (its task is being cancelled) may
+/// still be held for a few milliseconds, so "in use" is retried briefly.
+async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let mut tries = 0;
+    loop {
+        match TcpListener::bind(addr).await {
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && tries < 5 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            r => return r,
+        }
+    }
 }
 
 async fn serve_port(

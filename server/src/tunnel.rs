@@ -75,6 +75,8 @@ pub(crate) struct Tunnel {
     open_channels: AtomicUsize,
     channels_total: AtomicU64,
     reconnects: AtomicU64,
+    /// Sessions or forwarded ports changed: the state file should be rewritten now.
+    pub(crate) changed: Notify,
 }
 
 impl Tunnel {
@@ -95,6 +97,7 @@ impl Tunnel {
             open_channels: AtomicUsize::new(0),
             channels_total: AtomicU64::new(0),
             reconnects: AtomicU64::new(0),
+            changed: Notify::new(),
         })
     }
 
@@ -208,6 +211,7 @@ impl Tunnel {
         match self.open_on(&fresh, dest).await {
             Ok(c) => {
                 self.lock().sessions.push(fresh);
+                self.changed.notify_one();
                 Ok(c)
             }
             Err(e) => {
@@ -242,6 +246,7 @@ impl Tunnel {
                     if st.last_error.is_none() {
                         st.last_error = Some("the SSH session was closed".into());
                     }
+                    self.changed.notify_one();
                 }
             }
             match SshSession::connect(&self.target).await {
@@ -255,6 +260,7 @@ impl Tunnel {
                     }
                     self.reconnects.fetch_add(1, Ordering::Relaxed);
                     self.epoch.send_modify(|e| *e += 1);
+                    self.changed.notify_one();
                 }
                 Err(e) => {
                     tracing::debug!("reconnecting to {}: {e}", self.target.display());

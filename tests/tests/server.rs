@@ -176,16 +176,21 @@ fn remote_host_loopback_is_separate() {
         "run", "-d", "--name", &name, "-p", &format!("{port}:80"), &w.image, "sh", "-c",
         "mkdir -p /www && echo sep-ok > /www/index.html && exec httpd -f -p 80 -h /www",
     ]);
-    // Inside the namespace the published port answers...
-    let out = run(
-        host.exec("/bin/busybox")
-            .args(["wget", "-q", "-O", "-", &format!("http://127.0.0.1:{port}/")]),
-        None,
-        T,
-    );
+    // Inside the namespace the published port answers (once httpd is up)...
+    let mut out = None;
+    wait_until("httpd answers inside the namespace", Duration::from_secs(30), || {
+        let o = run(
+            host.exec("/bin/busybox")
+                .args(["wget", "-q", "-O", "-", &format!("http://127.0.0.1:{port}/")]),
+            None,
+            T,
+        );
+        let ok = o.success();
+        out = Some(o);
+        ok
+    });
     host.engine(&["rm", "-f", "-t", "0", &name]);
-    out.assert_success();
-    assert_eq!(out.stdout, "sep-ok\n");
+    assert_eq!(out.unwrap().stdout, "sep-ok\n");
     // ...but not on the host's loopback: only a forwarder can make it appear there.
     assert_eq!(get_local(port), None, "the port leaked to the host's loopback");
 }
@@ -194,7 +199,9 @@ fn remote_host_loopback_is_separate() {
 fn docker_cli_through_the_socket() {
     let w = world();
     let host = RemoteHost::shared(w);
-    let s = Served::start(host, &host.ssh_url(), &[]);
+    // Only the published-ports test forwards ports: servers of one engine running at the
+    // same time would compete for the same local ports.
+    let s = Served::start(host, &host.ssh_url(), &["--no-publish"]);
 
     let out = run(docker(&s).args(["ps", "-a"]), None, T);
     out.assert_success().assert_stdout_contains("CONTAINER ID");
@@ -421,8 +428,10 @@ fn a_thousand_requests() {
         serde_json::from_str(&http(&host.socket, "GET", "/v4.3.1/libpod/images/json").unwrap().1)
             .unwrap();
     assert_eq!(via, direct);
-    let st = s.status_json(host);
-    assert!(st["channels_total"].as_u64().unwrap() >= 1001, "{st}");
+    // The state file is rewritten every second.
+    wait_until("--status counts the channels", Duration::from_secs(10), || {
+        s.status_json(host)["channels_total"].as_u64().unwrap() >= 1001
+    });
 }
 
 #[test]
@@ -431,7 +440,7 @@ fn recovers_after_sshd_restart() {
     let host = RemoteHost::shared(w);
     let sshd = host.start_sshd("sshd-restart", 2202, "", None);
     let url = host.ssh_url_for(&sshd);
-    let s = Served::start(host, &url, &[]);
+    let s = Served::start(host, &url, &["--no-publish"]);
     assert_eq!(http(&s.socket, "GET", "/_ping").unwrap(), (200, "OK".into()));
 
     sshd.kill();
@@ -458,7 +467,9 @@ fn recovers_after_sshd_restart() {
     let out = run(docker(&s).args(["ps"]), None, T);
     out.assert_failure()
         .assert_stderr_contains("SSH connection to the engine is down");
-    assert_eq!(s.status_json(host)["state"], "reconnecting");
+    wait_until("--status shows the reconnection", Duration::from_secs(10), || {
+        s.status_json(host)["state"] == "reconnecting"
+    });
 
     sshd.restart();
     wait_until("the server reconnects", Duration::from_secs(30), || {
@@ -504,10 +515,10 @@ fn opens_another_session_when_sshd_refuses_channels() {
         streams.push(r);
     }
     assert_eq!(http(&s.socket, "GET", "/_ping").unwrap(), (200, "OK".into()));
-    let st = s.status_json(host);
-    assert!(
-        st["sessions"].as_u64().unwrap() >= 3,
-        "30 channels should need at least 3 sessions: {st}"
+    wait_until(
+        "--status shows at least 3 sessions (30 channels, ~11 per session)",
+        Duration::from_secs(10),
+        || s.status_json(host)["sessions"].as_u64().unwrap() >= 3,
     );
     assert!(sshd.log().contains("Too many open files"), "{}", sshd.log());
     assert!(s.log().contains("opening another SSH session"), "{}", s.log());
@@ -544,7 +555,7 @@ fn permissions_status_and_idle_exit() {
     let log = home.path.join("server.log");
     let mut server = spawn_daemon({
         let mut c = client();
-        c.args(["system", "service", "--time", "3"])
+        c.args(["system", "service", "--no-publish", "--time", "3"])
             .stdout(fs::File::create(&log).unwrap())
             .stderr(fs::File::create(home.path.join("server.err")).unwrap());
         c
@@ -558,7 +569,10 @@ fn permissions_status_and_idle_exit() {
                 .map(|e| e.path())
                 .find(|p| p.extension().is_some_and(|x| x == "sock"))
         });
-        socket.as_ref().is_some_and(|p| UnixStream::connect(p).is_ok())
+        // The socket is bound before the SSH login; the state file follows it.
+        socket
+            .as_ref()
+            .is_some_and(|p| p.with_extension("state.json").exists())
     });
     let socket = socket.unwrap();
     let md = fs::symlink_metadata(&socket).unwrap();

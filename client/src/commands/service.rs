@@ -164,7 +164,6 @@ async fn show_status(addr: Option<&ListenAddr>, format: Option<&str>) -> Result<
                 }
                 crate::format::render_one(f, &v, &mut out)
                     .map_err(|e| Failure::msg(format!("template {f:?}: {e}")))?;
-                writeln!(out)?;
             }
         }
         None => {
