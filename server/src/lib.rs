@@ -123,10 +123,7 @@ impl Builder {
     /// The address the server will listen on.
     pub fn listen_addr(&self) -> ListenAddr {
         self.listen.clone().unwrap_or_else(|| {
-            default_listen_addr(
-                &self.uri,
-                self.identity.as_ref().and_then(|p| p.to_str()),
-            )
+            default_listen_addr(&self.uri, self.identity.as_ref().and_then(|p| p.to_str()))
         })
     }
 
@@ -210,7 +207,12 @@ impl Shared {
             socket: self.addr.uri(),
             connection: self.name.clone(),
             uri: self.uri.clone(),
-            state: if t.connected { "connected" } else { "reconnecting" }.into(),
+            state: if t.connected {
+                "connected"
+            } else {
+                "reconnecting"
+            }
+            .into(),
             started: status::secs(self.started),
             connected_since: t.connected_since.map(status::secs),
             last_error: t.last_error,

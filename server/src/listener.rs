@@ -347,6 +347,28 @@ mod win {
     }
 }
 
+/// A bindings transport to a running server's address, for clients that want to use the
+/// server instead of their own SSH connection.
+pub struct LocalTransport(pub ListenAddr);
+
+impl bindings::transport::Transport for LocalTransport {
+    fn connect(&self) -> bindings::transport::BoxFuture<'_, bindings::Result<BoxIo>> {
+        Box::pin(async move {
+            self.0
+                .connect()
+                .await
+                .map_err(|e| bindings::Error::Connect {
+                    target: self.describe(),
+                    reason: e.to_string(),
+                })
+        })
+    }
+
+    fn describe(&self) -> String {
+        self.0.uri()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,27 +390,5 @@ mod tests {
         assert!(ListenAddr::parse("unix://relative").is_err());
         assert!(ListenAddr::parse("tcp://127.0.0.1:80").is_err());
         assert!(ListenAddr::parse("npipe:////./notapipe/x").is_err());
-    }
-}
-
-/// A bindings transport to a running server's address, for clients that want to use the
-/// server instead of their own SSH connection.
-pub struct LocalTransport(pub ListenAddr);
-
-impl bindings::transport::Transport for LocalTransport {
-    fn connect(&self) -> bindings::transport::BoxFuture<'_, bindings::Result<BoxIo>> {
-        Box::pin(async move {
-            self.0
-                .connect()
-                .await
-                .map_err(|e| bindings::Error::Connect {
-                    target: self.describe(),
-                    reason: e.to_string(),
-                })
-        })
-    }
-
-    fn describe(&self) -> String {
-        self.0.uri()
     }
 }

@@ -41,7 +41,9 @@ fn shared_base() -> bool {
 #[cfg(unix)]
 fn user_run_dir() -> Option<PathBuf> {
     // SAFETY: plain syscall without arguments.
-    Some(PathBuf::from(format!("/run/user/{}", unsafe { libc::getuid() })))
+    Some(PathBuf::from(format!("/run/user/{}", unsafe {
+        libc::getuid()
+    })))
 }
 
 #[cfg(not(unix))]
@@ -172,7 +174,10 @@ mod tests {
             a,
             connection_key("ssh://root@h:22/run/podman/podman.sock", Some("/k"))
         );
-        assert_ne!(a, connection_key("ssh://root@h:23/run/podman/podman.sock", None));
+        assert_ne!(
+            a,
+            connection_key("ssh://root@h:23/run/podman/podman.sock", None)
+        );
     }
 
     #[test]

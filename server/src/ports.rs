@@ -157,10 +157,8 @@ async fn follow_once(
         }
         let before = table.ids().len();
         match action.as_str() {
-            "start" | "restart" | "unpause" => {
-                if !table.has(&id) {
-                    sync_container(&client, tunnel, table, activity, &id).await?;
-                }
+            "start" | "restart" | "unpause" if !table.has(&id) => {
+                sync_container(&client, tunnel, table, activity, &id).await?;
             }
             "died" | "die" | "stop" | "kill" | "remove" | "cleanup" | "pause" => {
                 // `kill` may not stop the container (a signal it handles): look again.
@@ -231,7 +229,12 @@ async fn sync_container(
 /// The forwards a container of the libpod list asks for.
 fn wanted(c: &Value) -> Vec<Wanted> {
     let mut out = BTreeMap::new();
-    for p in c.get("Ports").and_then(Value::as_array).into_iter().flatten() {
+    for p in c
+        .get("Ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let host_ip = p.get("host_ip").and_then(Value::as_str).unwrap_or("");
         let first = p.get("host_port").and_then(Value::as_u64).unwrap_or(0);
         let range = p.get("range").and_then(Value::as_u64).unwrap_or(1).max(1);
@@ -375,7 +378,11 @@ async fn apply(
     }
     for gone in &existing {
         if gone.info.error.is_none() {
-            tracing::info!("stopped forwarding {} ({})", gone.info.local, gone.info.name);
+            tracing::info!(
+                "stopped forwarding {} ({})",
+                gone.info.local,
+                gone.info.name
+            );
         }
     }
     drop(existing);

@@ -91,7 +91,8 @@ pub(crate) fn write_atomic(path: &Path, text: &[u8]) -> Result<()> {
         .prefix(".state")
         .tempfile_in(dir)
         .map_err(|e| Error::file(dir, e))?;
-    tmp.write_all(text).map_err(|e| Error::file(tmp.path(), e))?;
+    tmp.write_all(text)
+        .map_err(|e| Error::file(tmp.path(), e))?;
     tmp.persist(path).map_err(|e| Error::file(path, e.error))?;
     Ok(())
 }

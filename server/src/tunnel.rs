@@ -38,7 +38,10 @@ pub(crate) enum OpenError {
 impl std::fmt::Display for OpenError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            OpenError::Down(e) => write!(f, "the SSH connection to the engine is down ({e}); reconnecting"),
+            OpenError::Down(e) => write!(
+                f,
+                "the SSH connection to the engine is down ({e}); reconnecting"
+            ),
             OpenError::Refused(e) => f.write_str(e),
         }
     }
@@ -205,9 +208,9 @@ impl Tunnel {
             self.target.display(),
             sessions.len()
         );
-        let fresh = SshSession::connect(&self.target)
-            .await
-            .map_err(|e| OpenError::Refused(format!("{refusal}; another SSH session failed too: {e}")))?;
+        let fresh = SshSession::connect(&self.target).await.map_err(|e| {
+            OpenError::Refused(format!("{refusal}; another SSH session failed too: {e}"))
+        })?;
         match self.open_on(&fresh, dest).await {
             Ok(c) => {
                 self.lock().sessions.push(fresh);

@@ -165,7 +165,10 @@ impl RemoteHost {
     }
 
     fn start_engine(&self) -> Result<(), String> {
-        write(&self.dir.join("containers.conf"), &containers_conf(&self.dir))?;
+        write(
+            &self.dir.join("containers.conf"),
+            &containers_conf(&self.dir),
+        )?;
         write(&self.dir.join("storage.conf"), &storage_conf(&self.dir))?;
         let log = self.dir.join("engine.log");
         let f = fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
@@ -333,7 +336,8 @@ impl Sshd {
 
     fn spawn(&self) -> Result<(), String> {
         fs::create_dir_all("/run/sshd").map_err(|e| format!("mkdir /run/sshd: {e}"))?;
-        let log = fs::File::create(&self.log).map_err(|e| format!("{}: {e}", self.log.display()))?;
+        let log =
+            fs::File::create(&self.log).map_err(|e| format!("{}: {e}", self.log.display()))?;
         let inner = format!(
             "exec {NSENTER} --net=/run/netns/{} {SSHD} -D -e -f {}",
             self.netns,
@@ -448,7 +452,9 @@ fn ping(socket: &Path) -> bool {
         return false;
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(b"GET /_ping HTTP/1.0\r\nHost: d\r\n\r\n").is_err() {
+    if s.write_all(b"GET /_ping HTTP/1.0\r\nHost: d\r\n\r\n")
+        .is_err()
+    {
         return false;
     }
     let mut reply = String::new();
@@ -489,17 +495,37 @@ fn create_namespace(netns: &str, pid: u32, n: u32) -> Result<(Ipv4Addr, Ipv4Addr
     ip(&["link", "set", &nv, "netns", netns])?;
     ip(&["addr", "add", &format!("{host_ip}/24"), "dev", &hv])?;
     ip(&["link", "set", &hv, "up"])?;
-    ip(&["-n", netns, "addr", "add", &format!("{ns_ip}/24"), "dev", &nv])?;
+    ip(&[
+        "-n",
+        netns,
+        "addr",
+        "add",
+        &format!("{ns_ip}/24"),
+        "dev",
+        &nv,
+    ])?;
     ip(&["-n", netns, "link", "set", &nv, "up"])?;
     ip(&["-n", netns, "link", "set", "lo", "up"])?;
-    ip(&["-n", netns, "route", "add", "default", "via", &host_ip.to_string()])?;
+    ip(&[
+        "-n",
+        netns,
+        "route",
+        "add",
+        "default",
+        "via",
+        &host_ip.to_string(),
+    ])?;
     drop(lock);
     Ok((host_ip, ns_ip))
 }
 
 fn kill_namespace_processes(netns: &str) {
     if let Ok(out) = ip(&["netns", "pids", netns]) {
-        for p in out.stdout.split_whitespace().filter_map(|p| p.parse::<libc::pid_t>().ok()) {
+        for p in out
+            .stdout
+            .split_whitespace()
+            .filter_map(|p| p.parse::<libc::pid_t>().ok())
+        {
             // SAFETY: plain syscall; these processes live in our private namespace.
             unsafe { libc::kill(p, libc::SIGKILL) };
         }
@@ -521,7 +547,11 @@ fn sweep_stale_namespaces() {
         let Some(rest) = name.strip_prefix(NETNS_PREFIX) else {
             continue;
         };
-        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<libc::pid_t>().ok()) else {
+        let Some(pid) = rest
+            .split('-')
+            .next()
+            .and_then(|p| p.parse::<libc::pid_t>().ok())
+        else {
             continue;
         };
         // SAFETY: signal 0 only checks for existence.

@@ -173,26 +173,47 @@ fn remote_host_loopback_is_separate() {
     let port = free_port();
     let name = unique("sep");
     host.engine(&[
-        "run", "-d", "--name", &name, "-p", &format!("{port}:80"), &w.image, "sh", "-c",
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "-p",
+        &format!("{port}:80"),
+        &w.image,
+        "sh",
+        "-c",
         "mkdir -p /www && echo sep-ok > /www/index.html && exec httpd -f -p 80 -h /www",
     ]);
     // Inside the namespace the published port answers (once httpd is up)...
     let mut out = None;
-    wait_until("httpd answers inside the namespace", Duration::from_secs(30), || {
-        let o = run(
-            host.exec("/bin/busybox")
-                .args(["wget", "-q", "-O", "-", &format!("http://127.0.0.1:{port}/")]),
-            None,
-            T,
-        );
-        let ok = o.success();
-        out = Some(o);
-        ok
-    });
+    wait_until(
+        "httpd answers inside the namespace",
+        Duration::from_secs(30),
+        || {
+            let o = run(
+                host.exec("/bin/busybox").args([
+                    "wget",
+                    "-q",
+                    "-O",
+                    "-",
+                    &format!("http://127.0.0.1:{port}/"),
+                ]),
+                None,
+                T,
+            );
+            let ok = o.success();
+            out = Some(o);
+            ok
+        },
+    );
     host.engine(&["rm", "-f", "-t", "0", &name]);
     assert_eq!(out.unwrap().stdout, "sep-ok\n");
     // ...but not on the host's loopback: only a forwarder can make it appear there.
-    assert_eq!(get_local(port), None, "the port leaked to the host's loopback");
+    assert_eq!(
+        get_local(port),
+        None,
+        "the port leaked to the host's loopback"
+    );
 }
 
 #[test]
@@ -217,17 +238,28 @@ fn docker_cli_through_the_socket() {
     let name = unique("dk");
     run(
         docker(&s).args([
-            "run", "-d", "--name", &name, &w.image, "sh", "-c", "echo logged-line; sleep 300",
+            "run",
+            "-d",
+            "--name",
+            &name,
+            &w.image,
+            "sh",
+            "-c",
+            "echo logged-line; sleep 300",
         ]),
         None,
         T,
     )
     .assert_success();
-    wait_until("docker logs shows the line", Duration::from_secs(30), || {
-        run(docker(&s).args(["logs", &name]), None, T)
-            .stdout
-            .contains("logged-line")
-    });
+    wait_until(
+        "docker logs shows the line",
+        Duration::from_secs(30),
+        || {
+            run(docker(&s).args(["logs", &name]), None, T)
+                .stdout
+                .contains("logged-line")
+        },
+    );
     let out = run(docker(&s).args(["exec", &name, "echo", "exec-ok"]), None, T);
     out.assert_success();
     assert_eq!(out.stdout, "exec-ok\n");
@@ -276,7 +308,13 @@ fn our_client_uses_the_running_server() {
 
     let out = run(
         s.client(host).args([
-            "--log-level", "debug", "run", "--rm", &w.image, "echo", "via-server",
+            "--log-level",
+            "debug",
+            "run",
+            "--rm",
+            &w.image,
+            "echo",
+            "via-server",
         ]),
         None,
         T,
@@ -312,7 +350,12 @@ fn our_client_uses_the_running_server() {
     assert_eq!(sshd.logins(), logins + 1);
 
     // Without a server, the same command falls back to SSH.
-    run(s.client(host).args(["system", "service", "--stop"]), None, T).assert_success();
+    run(
+        s.client(host).args(["system", "service", "--stop"]),
+        None,
+        T,
+    )
+    .assert_success();
     let out = run(s.client(host).args(["--log-level", "debug", "ps"]), None, T);
     out.assert_success();
     assert!(!out.stderr.contains("using the API server"), "{out}");
@@ -333,42 +376,78 @@ fn published_ports_appear_on_localhost() {
     let p3 = taken.local_addr().unwrap().port();
     let (c1, c2, c3) = (unique("pub"), unique("pub"), unique("pub"));
     host.engine(&[
-        "run", "-d", "--name", &c1, "-p", &format!("{p1}:80"), &w.image, "sh", "-c",
+        "run",
+        "-d",
+        "--name",
+        &c1,
+        "-p",
+        &format!("{p1}:80"),
+        &w.image,
+        "sh",
+        "-c",
         &httpd("one"),
     ]);
     let s = Served::start(host, &host.ssh_url(), &[]);
-    wait_until("the first port is forwarded", Duration::from_secs(30), || {
-        get_local(p1).as_deref() == Some("one\n")
-    });
+    wait_until(
+        "the first port is forwarded",
+        Duration::from_secs(30),
+        || get_local(p1).as_deref() == Some("one\n"),
+    );
     let out = run(
         s.client(host).args([
-            "run", "-d", "--name", &c2, "-p", &format!("{p2}:80"), &w.image, "sh", "-c",
+            "run",
+            "-d",
+            "--name",
+            &c2,
+            "-p",
+            &format!("{p2}:80"),
+            &w.image,
+            "sh",
+            "-c",
             &httpd("two"),
         ]),
         None,
         T,
     );
     out.assert_success();
-    wait_until("the second port is forwarded", Duration::from_secs(30), || {
-        get_local(p2).as_deref() == Some("two\n")
-    });
+    wait_until(
+        "the second port is forwarded",
+        Duration::from_secs(30),
+        || get_local(p2).as_deref() == Some("two\n"),
+    );
     host.engine(&[
-        "run", "-d", "--name", &c3, "-p", &format!("{p3}:80"), &w.image, "sh", "-c",
+        "run",
+        "-d",
+        "--name",
+        &c3,
+        "-p",
+        &format!("{p3}:80"),
+        &w.image,
+        "sh",
+        "-c",
         &httpd("three"),
     ]);
-    wait_until("the taken port is reported", Duration::from_secs(30), || {
-        s.status_json(host)["forwarded_ports"]
-            .as_array()
-            .is_some_and(|a| {
-                a.iter().any(|p| {
-                    p["local"] == format!("127.0.0.1:{p3}")
-                        && p["error"]
-                            .as_str()
-                            .is_some_and(|e| e.contains("already in use"))
+    wait_until(
+        "the taken port is reported",
+        Duration::from_secs(30),
+        || {
+            s.status_json(host)["forwarded_ports"]
+                .as_array()
+                .is_some_and(|a| {
+                    a.iter().any(|p| {
+                        p["local"] == format!("127.0.0.1:{p3}")
+                            && p["error"]
+                                .as_str()
+                                .is_some_and(|e| e.contains("already in use"))
+                    })
                 })
-            })
-    });
-    let out = run(s.client(host).args(["system", "service", "--status"]), None, T);
+        },
+    );
+    let out = run(
+        s.client(host).args(["system", "service", "--status"]),
+        None,
+        T,
+    );
     out.assert_success()
         .assert_stdout_contains(&format!("127.0.0.1:{p1}/tcp -> 127.0.0.1:{p1}"))
         .assert_stdout_contains(&format!("127.0.0.1:{p3}/tcp NOT forwarded"));
@@ -380,9 +459,11 @@ fn published_ports_appear_on_localhost() {
     drop(taken);
 
     run(s.client(host).args(["stop", "-t", "0", &c1, &c2]), None, T).assert_success();
-    wait_until("the ports close after stop", Duration::from_secs(30), || {
-        get_local(p1).is_none() && get_local(p2).is_none()
-    });
+    wait_until(
+        "the ports close after stop",
+        Duration::from_secs(30),
+        || get_local(p1).is_none() && get_local(p2).is_none(),
+    );
     host.engine(&["rm", "-f", "-t", "0", &c1, &c2, &c3]);
 }
 
@@ -424,14 +505,19 @@ fn a_thousand_requests() {
     let (code, body) = http(&s.socket, "GET", "/v4.3.1/libpod/images/json").unwrap();
     assert_eq!(code, 200);
     let via: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let direct: serde_json::Value =
-        serde_json::from_str(&http(&host.socket, "GET", "/v4.3.1/libpod/images/json").unwrap().1)
-            .unwrap();
+    let direct: serde_json::Value = serde_json::from_str(
+        &http(&host.socket, "GET", "/v4.3.1/libpod/images/json")
+            .unwrap()
+            .1,
+    )
+    .unwrap();
     assert_eq!(via, direct);
     // The state file is rewritten every second.
-    wait_until("--status counts the channels", Duration::from_secs(10), || {
-        s.status_json(host)["channels_total"].as_u64().unwrap() >= 1001
-    });
+    wait_until(
+        "--status counts the channels",
+        Duration::from_secs(10),
+        || s.status_json(host)["channels_total"].as_u64().unwrap() >= 1001,
+    );
 }
 
 #[test]
@@ -441,20 +527,25 @@ fn recovers_after_sshd_restart() {
     let sshd = host.start_sshd("sshd-restart", 2202, "", None);
     let url = host.ssh_url_for(&sshd);
     let s = Served::start(host, &url, &["--no-publish"]);
-    assert_eq!(http(&s.socket, "GET", "/_ping").unwrap(), (200, "OK".into()));
+    assert_eq!(
+        http(&s.socket, "GET", "/_ping").unwrap(),
+        (200, "OK".into())
+    );
 
     sshd.kill();
     // Requests meanwhile get a clear error, in the shape podman and Docker print.
     let mut down = None;
-    wait_until("the server notices", Duration::from_secs(30), || {
-        match http(&s.socket, "GET", "/_ping") {
+    wait_until(
+        "the server notices",
+        Duration::from_secs(30),
+        || match http(&s.socket, "GET", "/_ping") {
             Ok((503, body)) => {
                 down = Some(body);
                 true
             }
             _ => false,
-        }
-    });
+        },
+    );
     let body: serde_json::Value = serde_json::from_str(&down.unwrap()).unwrap();
     assert_eq!(body["response"], 503);
     assert!(
@@ -467,9 +558,11 @@ fn recovers_after_sshd_restart() {
     let out = run(docker(&s).args(["ps"]), None, T);
     out.assert_failure()
         .assert_stderr_contains("SSH connection to the engine is down");
-    wait_until("--status shows the reconnection", Duration::from_secs(10), || {
-        s.status_json(host)["state"] == "reconnecting"
-    });
+    wait_until(
+        "--status shows the reconnection",
+        Duration::from_secs(10),
+        || s.status_json(host)["state"] == "reconnecting",
+    );
 
     sshd.restart();
     wait_until("the server reconnects", Duration::from_secs(30), || {
@@ -514,14 +607,21 @@ fn opens_another_session_when_sshd_refuses_channels() {
         );
         streams.push(r);
     }
-    assert_eq!(http(&s.socket, "GET", "/_ping").unwrap(), (200, "OK".into()));
+    assert_eq!(
+        http(&s.socket, "GET", "/_ping").unwrap(),
+        (200, "OK".into())
+    );
     wait_until(
         "--status shows at least 3 sessions (30 channels, ~11 per session)",
         Duration::from_secs(10),
         || s.status_json(host)["sessions"].as_u64().unwrap() >= 3,
     );
     assert!(sshd.log().contains("Too many open files"), "{}", sshd.log());
-    assert!(s.log().contains("opening another SSH session"), "{}", s.log());
+    assert!(
+        s.log().contains("opening another SSH session"),
+        "{}",
+        s.log()
+    );
     drop(streams);
 }
 
@@ -533,15 +633,25 @@ fn permissions_status_and_idle_exit() {
     home.write_known_hosts(&host.known_hosts());
     let client = || {
         let mut c = home.podman_remote();
-        c.args(["--url", &host.ssh_url(), "--identity"]).arg(&host.key);
+        c.args(["--url", &host.ssh_url(), "--identity"])
+            .arg(&host.key);
         c
     };
     // Bad input first.
-    let out = run(client().args(["system", "service", "tcp://127.0.0.1:1"]), None, T);
+    let out = run(
+        client().args(["system", "service", "tcp://127.0.0.1:1"]),
+        None,
+        T,
+    );
     assert_eq!(out.status, 125, "{out}");
     out.assert_stderr_contains("invalid URI");
     let out = run(
-        client().args(["system", "service", "--status", "unix:///nonexistent/x.sock"]),
+        client().args([
+            "system",
+            "service",
+            "--status",
+            "unix:///nonexistent/x.sock",
+        ]),
         None,
         T,
     );
@@ -595,7 +705,11 @@ fn permissions_status_and_idle_exit() {
 
     // A client connection keeps it alive past the idle time.
     let mut events = UnixStream::connect(&socket).unwrap();
-    write!(events, "GET /v4.3.1/libpod/events?stream=true HTTP/1.1\r\nHost: d\r\n\r\n").unwrap();
+    write!(
+        events,
+        "GET /v4.3.1/libpod/events?stream=true HTTP/1.1\r\nHost: d\r\n\r\n"
+    )
+    .unwrap();
     let out = run(client().args(["system", "service", "--status"]), None, T);
     out.assert_success()
         .assert_stdout_contains(&format!("Socket:          unix://{}", socket.display()))
@@ -605,7 +719,13 @@ fn permissions_status_and_idle_exit() {
         .assert_stdout_contains("SSH sessions:    1")
         .assert_stdout_contains("Uptime:          ");
     let out = run(
-        client().args(["system", "service", "--status", "--format", "{{.state}} {{.sessions}}"]),
+        client().args([
+            "system",
+            "service",
+            "--status",
+            "--format",
+            "{{.state}} {{.sessions}}",
+        ]),
         None,
         T,
     );

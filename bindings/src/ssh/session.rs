@@ -488,10 +488,7 @@ impl SshSession {
             .map_err(|e| {
                 self.channel_error(
                     e,
-                    format!(
-                        "{} refused to forward to the socket {path}",
-                        self.target
-                    ),
+                    format!("{} refused to forward to the socket {path}", self.target),
                     " (is the podman service running there? e.g. systemctl --user enable --now \
                      podman.socket; and is AllowStreamLocalForwarding enabled in sshd?)",
                 )

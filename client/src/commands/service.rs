@@ -14,7 +14,12 @@ use crate::exit::Failure;
 #[derive(Args, Debug)]
 pub struct ServiceArgs {
     /// Time until the service exits when no client is connected, in seconds (0 = never).
-    #[arg(short = 't', long = "time", value_name = "SECONDS", default_value_t = 5)]
+    #[arg(
+        short = 't',
+        long = "time",
+        value_name = "SECONDS",
+        default_value_t = 5
+    )]
     pub time: u64,
 
     /// Run in the background; the pid and log files are kept beside the socket.
@@ -47,7 +52,12 @@ pub struct ServiceArgs {
 const DETACH_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub async fn service(g: &GlobalOpts, a: ServiceArgs) -> Result<u8, Failure> {
-    let explicit = a.uri.as_deref().map(ListenAddr::parse).transpose().map_err(server_err)?;
+    let explicit = a
+        .uri
+        .as_deref()
+        .map(ListenAddr::parse)
+        .transpose()
+        .map_err(server_err)?;
     if a.status {
         return show_status(explicit.as_ref(), a.format.as_deref()).await;
     }
@@ -154,7 +164,11 @@ async fn show_status(addr: Option<&ListenAddr>, format: Option<&str>) -> Result<
     match format {
         Some(f) if crate::format::is_json(f) => {
             let v = serde_json::to_value(&servers).unwrap_or_default();
-            writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default())?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            )?;
         }
         Some(f) => {
             for s in &servers {
@@ -193,7 +207,11 @@ fn write_status(out: &mut impl std::io::Write, s: &Status) -> std::io::Result<()
         (st, _) => st.to_string(),
     };
     writeln!(out, "State:           {state}")?;
-    writeln!(out, "Uptime:          {}", status::human_duration(s.uptime()))?;
+    writeln!(
+        out,
+        "Uptime:          {}",
+        status::human_duration(s.uptime())
+    )?;
     writeln!(out, "SSH sessions:    {}", s.sessions)?;
     writeln!(
         out,
@@ -211,11 +229,7 @@ fn write_status(out: &mut impl std::io::Write, s: &Status) -> std::io::Result<()
                 format!("{} {}", p.container, p.name)
             };
             match &p.error {
-                None => writeln!(
-                    out,
-                    "  {}/{} -> {} ({who})",
-                    p.local, p.protocol, p.remote
-                )?,
+                None => writeln!(out, "  {}/{} -> {} ({who})", p.local, p.protocol, p.remote)?,
                 Some(e) => writeln!(
                     out,
                     "  {}/{} NOT forwarded: {e} ({who})",
