@@ -148,6 +148,8 @@ impl Builder {
             Some(p) => p.clone(),
             None => first.discover_socket().await?,
         };
+        // Fail now, with sshd's reason, rather than answer every client with a 503.
+        drop(first.open_streamlocal(&socket).await?);
         let tunnel = Tunnel::new(target, socket, first);
         let files = ServerFiles::for_addr(&addr);
         status::write_atomic(&files.pid, format!("{}\n", std::process::id()).as_bytes())?;

@@ -80,7 +80,13 @@ pub(crate) struct Tunnel {
     reconnects: AtomicU64,
     /// Sessions or forwarded ports changed: the state file should be rewritten now.
     pub(crate) changed: Notify,
+    /// When a brand-new session was refused a channel too: for a while after that,
+    /// refusals are taken as final (a missing socket) instead of costing a handshake each.
+    futile_growth: Mutex<Option<std::time::Instant>>,
 }
+
+/// How long a refusal on a fresh session keeps us from opening more sessions.
+const FUTILE_GROWTH_MEMORY: Duration = Duration::from_secs(2);
 
 impl Tunnel {
     /// A tunnel over an already authenticated first session.
@@ -101,6 +107,7 @@ impl Tunnel {
             channels_total: AtomicU64::new(0),
             reconnects: AtomicU64::new(0),
             changed: Notify::new(),
+            futile_growth: Mutex::new(None),
         })
     }
 
@@ -193,6 +200,14 @@ impl Tunnel {
         seen: usize,
         refusal: String,
     ) -> Result<ChannelStream, OpenError> {
+        let recently_futile = self
+            .futile_growth
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|t| t.elapsed() < FUTILE_GROWTH_MEMORY);
+        if recently_futile {
+            return Err(OpenError::Refused(refusal));
+        }
         let _one_at_a_time = self.grow.lock().await;
         // Someone else may have added a session while we waited.
         let sessions = self.live_sessions();
@@ -221,6 +236,10 @@ impl Tunnel {
                 // Refused on a brand-new session too: not a per-session limit, so keeping
                 // the session would only pile up idle connections.
                 fresh.close("channel refused").await;
+                *self
+                    .futile_growth
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
                 Err(OpenError::Refused(e.to_string()))
             }
         }

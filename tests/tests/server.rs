@@ -661,6 +661,26 @@ fn permissions_status_and_idle_exit() {
     out.assert_success();
     assert_eq!(out.stdout, "No API server is running.\n");
 
+    // An engine socket that is not there: a clear error at start, not 503s later.
+    let bad = format!("ssh://root@{}/nonexistent/podman.sock", host.ip);
+    let out = run(
+        home.podman_remote()
+            .args(["--url", &bad, "--identity"])
+            .arg(&host.key)
+            .args(["system", "service", "--time", "1"]),
+        None,
+        T,
+    );
+    assert_eq!(out.status, 125, "{out}");
+    out.assert_stderr_contains("refused to forward to the socket /nonexistent/podman.sock");
+    let leftovers: Vec<_> = fs::read_dir(home.path.join("run/podman-remote"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        !leftovers.iter().any(|n| n.to_string_lossy().ends_with(".sock")),
+        "socket left behind: {leftovers:?}"
+    );
+
     // Foreground server, idle timeout 3 s.
     let log = home.path.join("server.log");
     let mut server = spawn_daemon({
