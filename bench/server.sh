@@ -58,8 +58,9 @@ d, s = (json.load(open(p)) for p in sys.argv[1:3])
 add = s["sequential_ms"]["p50"] - d["sequential_ms"]["p50"]
 burst = s["burst_ms"]["p50"] - d["burst_ms"]["p50"]
 print(f"added median latency: {add:.3f} ms one at a time (goal <= 1 ms), {burst:.3f} ms with all 1,000 at once")
-print(f"server RSS with 1,000 open connections: {s[\"rss_kib_idle_connections\"]/1024:.1f} MiB, "
-      f"after the bursts {s[\"rss_kib_after_burst\"]/1024:.1f} MiB, peak {s[\"hwm_kib\"]/1024:.1f} MiB (goal <= 32 MiB)")
+rss, after, hwm = (s[k] / 1024 for k in ("rss_kib_idle_connections", "rss_kib_after_burst", "hwm_kib"))
+print(f"server RSS with 1,000 open connections: {rss:.1f} MiB, "
+      f"after the bursts {after:.1f} MiB, peak {hwm:.1f} MiB (goal <= 32 MiB)")
 PY
   "$ours" "${conn[@]}" system service --status
 '

@@ -31,7 +31,8 @@ fn raise_fd_limit() {
 /// One `GET /_ping` on a keep-alive connection; checks the answer is `200` with body `OK`.
 async fn ping(s: &mut UnixStream, buf: &mut Vec<u8>) -> std::io::Result<Duration> {
     let t = Instant::now();
-    s.write_all(b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n").await?;
+    s.write_all(b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n")
+        .await?;
     buf.clear();
     loop {
         let mut chunk = [0u8; 1024];

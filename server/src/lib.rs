@@ -8,7 +8,9 @@
 //! tools alike. More:
 //!
 //! * when the SSH server refuses a channel on a live session, another session is opened and
-//!   kept in the pool ([`tunnel`](crate::tunnel) module docs);
+//!   kept in the pool (OpenSSH's `MaxSessions` counts only shell/exec/subsystem sessions, not
+//!   forwarding channels; what does limit them in practice is sshd's file limit, one per
+//!   channel, or the policy of other SSH servers);
 //! * when every session is lost (sshd or VM restart) the server reconnects with backoff;
 //!   connections arriving meanwhile get `503 Service Unavailable` with a JSON message
 //!   (`{"cause","message","response"}`, which podman and Docker print);
@@ -58,7 +60,7 @@ pub mod listener;
 pub mod paths;
 mod ports;
 pub mod status;
-pub mod tunnel;
+mod tunnel;
 
 pub use error::{Error, Result};
 pub use listener::{ListenAddr, LocalTransport};

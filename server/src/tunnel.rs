@@ -1,7 +1,8 @@
-//! The SSH side: a small pool of sessions to one host. Normally one session carries every
-//! channel; when the server refuses a channel on a live session (a per-connection limit such
-//! as a low file limit or MaxSessions-like policy of non-OpenSSH servers) another session is
-//! opened and kept. When every session is gone, a supervisor reconnects with backoff.
+//! The SSH side: a small pool of sessions to one host. One session carries up to
+//! [`CHANNELS_PER_SESSION`] channels; beyond that, or when the server refuses a channel on a
+//! live session (a per-connection limit such as sshd's file limit, or the policy of other
+//! SSH servers), another session is opened and kept. When every session is gone, a
+//! supervisor reconnects with backoff.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,6 +15,12 @@ use tokio::sync::{watch, Notify};
 /// First and longest wait between reconnection attempts.
 const BACKOFF_MIN: Duration = Duration::from_millis(200);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// sshd serves all channels of a session in one process whose event loop walks every
+/// channel on every wakeup: measured here, a request's round trip grows from 0.2 ms with 100
+/// open channels to 4.5 ms with 1,000 on one session. Spreading channels over sessions keeps
+/// it flat and lets sshd use more than one core.
+pub(crate) const CHANNELS_PER_SESSION: usize = 100;
+
 /// How often the supervisor looks at the sessions when nothing wakes it.
 const HEALTH_PERIOD: Duration = Duration::from_millis(500);
 
@@ -47,9 +54,25 @@ impl std::fmt::Display for OpenError {
     }
 }
 
+/// A session of the pool and the number of client channels open on it.
+#[derive(Clone)]
+struct Pooled {
+    session: SshSession,
+    open: Arc<AtomicUsize>,
+}
+
+impl Pooled {
+    fn new(session: SshSession) -> Pooled {
+        Pooled {
+            session,
+            open: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+}
+
 #[derive(Default)]
 struct State {
-    sessions: Vec<SshSession>,
+    sessions: Vec<Pooled>,
     connected_since: Option<SystemTime>,
     last_error: Option<String>,
 }
@@ -96,7 +119,7 @@ impl Tunnel {
             target,
             socket,
             state: Mutex::new(State {
-                sessions: vec![first],
+                sessions: vec![Pooled::new(first)],
                 connected_since: Some(SystemTime::now()),
                 last_error: None,
             }),
@@ -127,9 +150,9 @@ impl Tunnel {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn live_sessions(&self) -> Vec<SshSession> {
+    fn live_sessions(&self) -> Vec<Pooled> {
         let mut st = self.lock();
-        st.sessions.retain(|s| !s.is_closed());
+        st.sessions.retain(|s| !s.session.is_closed());
         st.sessions.clone()
     }
 
@@ -156,32 +179,31 @@ impl Tunnel {
 
     /// A new channel to `dest`, counted in the open channels until the guard is dropped.
     pub(crate) async fn open(self: &Arc<Self>, dest: &Dest) -> Result<Channel, OpenError> {
-        let stream = self.open_stream(dest).await?;
+        let (stream, per_session) = self.open_counted(dest).await?;
         self.open_channels.fetch_add(1, Ordering::Relaxed);
         self.channels_total.fetch_add(1, Ordering::Relaxed);
         Ok(Channel {
             stream,
-            _guard: ChannelGuard(self.clone()),
+            _guard: ChannelGuard(self.clone(), per_session),
         })
     }
 
     async fn open_stream(&self, dest: &Dest) -> Result<ChannelStream, OpenError> {
-        let sessions = self.live_sessions();
-        let mut refusal = None;
-        // Newest first: a session opened because the others were full has room.
-        for s in sessions.iter().rev() {
-            match self.open_on(s, dest).await {
-                Ok(c) => return Ok(c),
-                Err(bindings::Error::ChannelRefused {
-                    message,
-                    session_closed: false,
-                }) => refusal = Some(message),
-                Err(e) => tracing::debug!("channel on a closing session: {e}"),
-            }
-        }
-        let Some(refusal) = refusal else {
-            // Every session is gone: let the supervisor reconnect now rather than at its
-            // next health check.
+        let (stream, per_session) = self.open_counted(dest).await?;
+        // The server's own channels (events, listings) do not count towards the cap.
+        per_session.fetch_sub(1, Ordering::Relaxed);
+        Ok(stream)
+    }
+
+    /// Opens a channel on the least busy session with room, else on a new session; the
+    /// returned counter (already incremented) belongs to the session used.
+    async fn open_counted(
+        &self,
+        dest: &Dest,
+    ) -> Result<(ChannelStream, Arc<AtomicUsize>), OpenError> {
+        let mut sessions = self.live_sessions();
+        if sessions.is_empty() {
+            // Let the supervisor reconnect now rather than at its next health check.
             self.wake.notify_one();
             let why = self
                 .lock()
@@ -189,7 +211,32 @@ impl Tunnel {
                 .clone()
                 .unwrap_or_else(|| "the SSH session was closed".into());
             return Err(OpenError::Down(why));
-        };
+        }
+        sessions.sort_by_key(|p| p.open.load(Ordering::Relaxed));
+        let mut refusal = None;
+        let mut closed = 0;
+        for p in sessions.iter() {
+            if p.open.fetch_add(1, Ordering::Relaxed) >= CHANNELS_PER_SESSION {
+                p.open.fetch_sub(1, Ordering::Relaxed);
+                continue;
+            }
+            match self.open_on(&p.session, dest).await {
+                Ok(c) => return Ok((c, p.open.clone())),
+                Err(bindings::Error::ChannelRefused {
+                    message,
+                    session_closed: false,
+                }) => refusal = Some(message),
+                Err(e) => {
+                    closed += 1;
+                    tracing::debug!("channel on a closing session: {e}");
+                }
+            }
+            p.open.fetch_sub(1, Ordering::Relaxed);
+        }
+        if closed == sessions.len() {
+            self.wake.notify_one();
+            return Err(OpenError::Down("the SSH session was closed".into()));
+        }
         self.open_on_new_session(dest, sessions.len(), refusal)
             .await
     }
@@ -198,48 +245,63 @@ impl Tunnel {
         &self,
         dest: &Dest,
         seen: usize,
-        refusal: String,
-    ) -> Result<ChannelStream, OpenError> {
-        let recently_futile = self
-            .futile_growth
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_some_and(|t| t.elapsed() < FUTILE_GROWTH_MEMORY);
-        if recently_futile {
-            return Err(OpenError::Refused(refusal));
+        refusal: Option<String>,
+    ) -> Result<(ChannelStream, Arc<AtomicUsize>), OpenError> {
+        if let Some(r) = &refusal {
+            let recently_futile = self
+                .futile_growth
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_some_and(|t| t.elapsed() < FUTILE_GROWTH_MEMORY);
+            if recently_futile {
+                return Err(OpenError::Refused(r.clone()));
+            }
         }
         let _one_at_a_time = self.grow.lock().await;
         // Someone else may have added a session while we waited.
         let sessions = self.live_sessions();
         if sessions.len() > seen {
-            if let Some(s) = sessions.last() {
-                if let Ok(c) = self.open_on(s, dest).await {
-                    return Ok(c);
+            if let Some(p) = sessions.last() {
+                if p.open.fetch_add(1, Ordering::Relaxed) < CHANNELS_PER_SESSION {
+                    if let Ok(c) = self.open_on(&p.session, dest).await {
+                        return Ok((c, p.open.clone()));
+                    }
                 }
+                p.open.fetch_sub(1, Ordering::Relaxed);
             }
         }
-        tracing::info!(
-            "{} refused a channel on {} session(s) ({refusal}); opening another SSH session",
-            self.target.display(),
-            sessions.len()
-        );
+        match &refusal {
+            Some(r) => tracing::info!(
+                "{} refused a channel on {} session(s) ({r}); opening another SSH session",
+                self.target.display(),
+                sessions.len()
+            ),
+            None => tracing::debug!(
+                "{} session(s) carry {CHANNELS_PER_SESSION} channels each; opening another",
+                sessions.len()
+            ),
+        }
         let fresh = SshSession::connect(&self.target).await.map_err(|e| {
-            OpenError::Refused(format!("{refusal}; another SSH session failed too: {e}"))
+            OpenError::Refused(match &refusal {
+                Some(r) => format!("{r}; another SSH session failed too: {e}"),
+                None => format!("opening another SSH session: {e}"),
+            })
         })?;
         match self.open_on(&fresh, dest).await {
             Ok(c) => {
-                self.lock().sessions.push(fresh);
+                let p = Pooled::new(fresh);
+                p.open.fetch_add(1, Ordering::Relaxed);
+                let counter = p.open.clone();
+                self.lock().sessions.push(p);
                 self.changed.notify_one();
-                Ok(c)
+                Ok((c, counter))
             }
             Err(e) => {
                 // Refused on a brand-new session too: not a per-session limit, so keeping
                 // the session would only pile up idle connections.
                 fresh.close("channel refused").await;
-                *self
-                    .futile_growth
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
+                *self.futile_growth.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(std::time::Instant::now());
                 Err(OpenError::Refused(e.to_string()))
             }
         }
@@ -276,7 +338,7 @@ impl Tunnel {
                     tracing::info!("reconnected to {}", self.target.display());
                     {
                         let mut st = self.lock();
-                        st.sessions.push(s);
+                        st.sessions.push(Pooled::new(s));
                         st.connected_since = Some(SystemTime::now());
                         st.last_error = None;
                     }
@@ -297,17 +359,18 @@ impl Tunnel {
     /// Closes every session (at shutdown).
     pub(crate) async fn close(&self) {
         let sessions = std::mem::take(&mut self.lock().sessions);
-        for s in sessions {
-            s.close("server shutting down").await;
+        for p in sessions {
+            p.session.close("server shutting down").await;
         }
     }
 }
 
-struct ChannelGuard(Arc<Tunnel>);
+struct ChannelGuard(Arc<Tunnel>, Arc<AtomicUsize>);
 
 impl Drop for ChannelGuard {
     fn drop(&mut self) {
         self.0.open_channels.fetch_sub(1, Ordering::Relaxed);
+        self.1.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -330,6 +330,17 @@ fn our_client_uses_the_running_server() {
     );
     let out = run(s.client(host).args(["ps", "-a"]), None, T);
     out.assert_success().assert_stdout_contains("CONTAINER ID");
+    // The socket is a plain podman API socket for any client, ours included.
+    let out = run(
+        s.home
+            .podman_remote()
+            .args(["--url", &format!("unix://{}", s.socket.display())])
+            .args(["run", "--rm", &w.image, "echo", "via-unix-url"]),
+        None,
+        T,
+    );
+    out.assert_success();
+    assert_eq!(out.stdout, "via-unix-url\n");
     assert_eq!(
         sshd.logins(),
         logins,
@@ -677,7 +688,9 @@ fn permissions_status_and_idle_exit() {
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
         .unwrap_or_default();
     assert!(
-        !leftovers.iter().any(|n| n.to_string_lossy().ends_with(".sock")),
+        !leftovers
+            .iter()
+            .any(|n| n.to_string_lossy().ends_with(".sock")),
         "socket left behind: {leftovers:?}"
     );
 
