@@ -59,6 +59,7 @@ mod error;
 pub mod listener;
 pub mod paths;
 mod ports;
+mod pump;
 pub mod status;
 mod tunnel;
 
@@ -342,10 +343,11 @@ impl Server {
 
 /// One client connection: a channel to the engine's socket and bytes both ways, or a 503
 /// when the engine cannot be reached.
-async fn handle(mut io: BoxIo, tunnel: Arc<Tunnel>) {
+async fn handle(io: BoxIo, tunnel: Arc<Tunnel>) {
     match tunnel.open(&Dest::Engine).await {
-        Ok(mut ch) => {
-            let _ = tokio::io::copy_bidirectional(&mut io, &mut ch.stream).await;
+        Ok(ch) => {
+            let _ = pump::bidirectional(io, ch.stream).await;
+            drop(ch._guard);
         }
         Err(e) => unavailable(io, &e.to_string()).await,
     }

@@ -418,7 +418,7 @@ async fn serve_port(
 ) {
     let dest = Dest::Tcp(remote_host, port);
     loop {
-        let Ok((mut conn, peer)) = listener.accept().await else {
+        let Ok((conn, peer)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
@@ -429,8 +429,9 @@ async fn serve_port(
         tokio::spawn(async move {
             let _busy = busy;
             match tunnel.open(&dest).await {
-                Ok(mut ch) => {
-                    let _ = tokio::io::copy_bidirectional(&mut conn, &mut ch.stream).await;
+                Ok(ch) => {
+                    let _ = crate::pump::bidirectional(conn, ch.stream).await;
+                    drop(ch._guard);
                 }
                 Err(e) => tracing::warn!("connection from {peer} to port {port}: {e}"),
             }

@@ -365,7 +365,7 @@ impl Tunnel {
     }
 }
 
-struct ChannelGuard(Arc<Tunnel>, Arc<AtomicUsize>);
+pub(crate) struct ChannelGuard(Arc<Tunnel>, Arc<AtomicUsize>);
 
 impl Drop for ChannelGuard {
     fn drop(&mut self) {
@@ -377,7 +377,7 @@ impl Drop for ChannelGuard {
 /// An open channel; counted as open until dropped.
 pub(crate) struct Channel {
     pub stream: ChannelStream,
-    _guard: ChannelGuard,
+    pub _guard: ChannelGuard,
 }
 
 /// The tunnel as a bindings transport, for the server's own API calls (events, container
