@@ -71,6 +71,13 @@ apt-get install -y --no-install-recommends --allow-downgrades \
     ignition iproute2 wine wine64 gcc-aarch64-linux-gnu file git python3 curl \
     "qemu-utils=$qemu_version"
 
+# The Docker CLI, which the server tests (tests/tests/server.rs) point at our API socket.
+# Debian 12 ships it only inside docker.io, whose daemon we never use: RUNLEVEL=1 keeps
+# invoke-rc.d from starting it. Skipped when a docker CLI is already installed.
+if ! command -v docker >/dev/null; then
+    RUNLEVEL=1 apt-get install -y --no-install-recommends docker.io
+fi
+
 # The toolchain is rustup's; a non-login CI shell may not have it on PATH.
 if ! command -v cargo >/dev/null && [ -f "$HOME/.cargo/env" ]; then
     # shellcheck disable=SC1091

@@ -27,6 +27,15 @@ pub enum Error {
     #[error("ssh: {0}")]
     Ssh(String),
 
+    /// A forwarding channel (`direct-streamlocal`, `direct-tcpip`) was not opened. When the
+    /// session itself is still up (`session_closed` false) the server refused this one
+    /// channel, which a caller holding several sessions may retry on another one.
+    #[error("ssh: {message}")]
+    ChannelRefused {
+        message: String,
+        session_closed: bool,
+    },
+
     /// A private key could not be read or decrypted.
     #[error("identity {path}: {reason}")]
     Identity { path: PathBuf, reason: String },

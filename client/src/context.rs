@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use bindings::connections::{select, Registry, SelectInput};
+use bindings::connections::{select, Registry, SelectInput, Selection};
 use bindings::http::ApiClient;
 use bindings::ssh::session::ConnectOptions;
 use bindings::url::ConnectionUrl;
@@ -70,11 +70,11 @@ fn env(name: &str) -> Option<String> {
 }
 
 impl GlobalOpts {
-    /// Connect to the selected engine and ping it.
-    pub async fn client(&self) -> Result<ApiClient, Failure> {
+    /// The connection the flags and environment select (podman's precedence).
+    pub fn selection(&self) -> Result<Selection, Failure> {
         let registry = Registry::from_env();
         let envf = |n: &str| env(n);
-        let sel = select(
+        Ok(select(
             &registry,
             &SelectInput {
                 connection: self.connection.as_deref(),
@@ -82,13 +82,51 @@ impl GlobalOpts {
                 identity: self.identity.as_deref(),
                 env: &envf,
             },
-        )?;
+        )?)
+    }
+
+    /// Connect to the selected engine and ping it: through the API server of the connection
+    /// when one is running (no SSH handshake), else directly.
+    pub async fn client(&self) -> Result<ApiClient, Failure> {
+        let sel = self.selection()?;
         let url = ConnectionUrl::parse(&sel.uri)?;
+        if matches!(url, ConnectionUrl::Ssh(_)) {
+            if let Some(c) = via_server(&sel).await {
+                return Ok(c);
+            }
+        }
         let opts = ConnectOptions {
             identity: sel.identity.as_ref().map(PathBuf::from),
             interactive: None,
         };
         let transport = bindings::transport::open(&url, &opts).await?;
         Ok(ApiClient::connect(transport).await?)
+    }
+}
+
+/// Set to a non-empty value to always connect directly, even when an API server runs.
+pub const NO_SERVER_ENV: &str = "PODMAN_REMOTE_NO_SERVER";
+
+/// The running API server of this connection (`system service`), if one answers a ping.
+/// A server that is reconnecting answers 503, and then the direct path is taken instead.
+async fn via_server(sel: &Selection) -> Option<ApiClient> {
+    if env(NO_SERVER_ENV).is_some() {
+        return None;
+    }
+    let addr = podman_server::default_listen_addr(&sel.uri, sel.identity.as_deref());
+    // One stat when no server runs: no connect attempt at all.
+    if !podman_server::ServerFiles::for_addr(&addr).state.exists() {
+        return None;
+    }
+    let transport = std::sync::Arc::new(podman_server::LocalTransport(addr.clone()));
+    match ApiClient::connect(transport).await {
+        Ok(c) => {
+            tracing::debug!("using the API server on {addr}");
+            Some(c)
+        }
+        Err(e) => {
+            tracing::debug!("not using the API server on {addr}: {e}");
+            None
+        }
     }
 }

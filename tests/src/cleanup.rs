@@ -112,7 +112,7 @@ fn remove_containers(dir: &Path) {
     }
 }
 
-fn remove_world_dir(dir: &Path) {
+pub(crate) fn remove_world_dir(dir: &Path) {
     unmount_under(dir);
     if let Err(e) = fs::remove_dir_all(dir) {
         if e.kind() != io::ErrorKind::NotFound {

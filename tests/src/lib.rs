@@ -40,11 +40,13 @@
 
 mod cleanup;
 mod home;
+mod netns;
 mod registry;
 mod run;
 mod world;
 
 pub use home::{podman_remote_bin, Agent, Home};
+pub use netns::{RemoteHost, Sshd};
 pub use registry::{registry, Registry};
 pub use run::{describe, run, spawn_daemon, stop_daemon, try_run, Output};
 pub use world::{unique, world, PrivateSshd, World, IMAGE};

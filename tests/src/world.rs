@@ -24,12 +24,12 @@ pub const IMAGE: &str = "localhost/e2e/busybox:latest";
 pub(crate) const SYSTEM_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /// The real podman (4.3.1 on Debian 12): engine, image import, reference client.
 pub(crate) const PODMAN: &str = "/usr/bin/podman";
-const SSHD: &str = "/usr/sbin/sshd";
+pub(crate) const SSHD: &str = "/usr/sbin/sshd";
 const SSH: &str = "/usr/bin/ssh";
 const SSH_KEYGEN: &str = "/usr/bin/ssh-keygen";
 const BUSYBOX: &str = "/bin/busybox";
 /// Bound on each readiness wait during startup.
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Generous bound for one-shot setup commands (ssh-keygen, tar, import).
 const SETUP_CMD_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -457,7 +457,7 @@ pub(crate) fn engine_env(dir: &Path) -> Vec<(&'static str, String)> {
 }
 
 /// `podman --url unix://<socket>` with the engine's environment.
-fn engine_client(dir: &Path, socket: &Path) -> Command {
+pub(crate) fn engine_client(dir: &Path, socket: &Path) -> Command {
     let mut cmd = Command::new(PODMAN);
     cmd.env_clear()
         .envs(engine_env(dir))
@@ -750,7 +750,7 @@ fn is_static_elf(b: &[u8]) -> bool {
 
 /// Minimal engine configuration for a rootful engine on this kind of
 /// machine (Debian 12, podman 4.3.1, cgroup v1/v2 hybrid, no systemd).
-fn containers_conf(dir: &Path) -> String {
+pub(crate) fn containers_conf(dir: &Path) -> String {
     let q = |rel: &str| toml_str(&dir.join(rel).display().to_string());
     format!(
         r#"# Written by the e2e harness (tests/src/world.rs).
@@ -782,7 +782,7 @@ network_config_dir = {netconf}
     )
 }
 
-fn storage_conf(dir: &Path) -> String {
+pub(crate) fn storage_conf(dir: &Path) -> String {
     let q = |rel: &str| toml_str(&dir.join(rel).display().to_string());
     format!(
         r#"# Written by the e2e harness (tests/src/world.rs).
@@ -817,7 +817,7 @@ fn start_engine(dir: &Path, socket: &Path, log: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn wait_for_engine(socket: &Path, log: &Path) -> Result<(), String> {
+pub(crate) fn wait_for_engine(socket: &Path, log: &Path) -> Result<(), String> {
     let deadline = Instant::now() + STARTUP_TIMEOUT;
     loop {
         if ping(socket).is_ok() {
@@ -941,8 +941,29 @@ fn sshd_config(
     bin_dir: &Path,
     dir: &Path,
 ) -> String {
+    sshd_config_listen(
+        name,
+        &format!("127.0.0.1:{port}"),
+        host_keys,
+        host_cert,
+        authorized_keys,
+        bin_dir,
+        dir,
+    )
+}
+
+/// [`sshd_config`] for any listen address (the network namespace's sshd, tests/src/netns.rs).
+pub(crate) fn sshd_config_listen(
+    name: &str,
+    listen: &str,
+    host_keys: &[&Path],
+    host_cert: Option<&Path>,
+    authorized_keys: &Path,
+    bin_dir: &Path,
+    dir: &Path,
+) -> String {
     let mut c = String::from("# Written by the e2e harness (tests/src/world.rs).\n");
-    let _ = writeln!(c, "ListenAddress 127.0.0.1:{port}");
+    let _ = writeln!(c, "ListenAddress {listen}");
     for k in host_keys {
         let _ = writeln!(c, "HostKey {}", k.display());
     }
@@ -1068,7 +1089,7 @@ fn start_sshd(
 }
 
 /// Builds the busybox rootfs tarball and imports it through the engine.
-fn import_image(dir: &Path, socket: &Path) -> Result<(), String> {
+pub(crate) fn import_image(dir: &Path, socket: &Path) -> Result<(), String> {
     let rootfs = dir.join("rootfs");
     for d in [
         "bin", "sbin", "usr/bin", "usr/sbin", "etc", "root", "tmp", "var/tmp", "proc", "sys",
@@ -1153,7 +1174,7 @@ fn verify_ssh_discovery(world: &World) -> Result<(), String> {
 }
 
 /// Runs a setup command; a non-zero exit is an error with its output.
-fn checked(cmd: &mut Command) -> Result<Output, String> {
+pub(crate) fn checked(cmd: &mut Command) -> Result<Output, String> {
     let out = try_run(cmd, None, SETUP_CMD_TIMEOUT)?;
     if out.success() {
         Ok(out)
@@ -1162,11 +1183,11 @@ fn checked(cmd: &mut Command) -> Result<Output, String> {
     }
 }
 
-fn write(path: &Path, text: &str) -> Result<(), String> {
+pub(crate) fn write(path: &Path, text: &str) -> Result<(), String> {
     fs::write(path, text).context(|| format!("cannot write {}", path.display()))
 }
 
-fn write_executable(path: &Path, text: &str) -> Result<(), String> {
+pub(crate) fn write_executable(path: &Path, text: &str) -> Result<(), String> {
     let mut f = fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -1179,7 +1200,7 @@ fn write_executable(path: &Path, text: &str) -> Result<(), String> {
 }
 
 /// The last 8 KiB of a log file.
-fn tail(path: &Path) -> String {
+pub(crate) fn tail(path: &Path) -> String {
     let text = fs::read(path).unwrap_or_default();
     let start = text.len().saturating_sub(8192);
     String::from_utf8_lossy(&text[start..]).into_owned()
@@ -1191,7 +1212,7 @@ fn toml_str(s: &str) -> String {
 }
 
 /// A single-quoted POSIX shell word.
-fn sh_quote(s: &str) -> String {
+pub(crate) fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 

@@ -486,12 +486,12 @@ impl SshSession {
             .channel_open_direct_streamlocal(path)
             .await
             .map_err(|e| {
-                Error::Ssh(format!(
-                    "{} refused to forward to the socket {path}: {e} (is the podman service \
-                     running there? e.g. systemctl --user enable --now podman.socket; and is \
-                     AllowStreamLocalForwarding enabled in sshd?)",
-                    self.target
-                ))
+                self.channel_error(
+                    e,
+                    format!("{} refused to forward to the socket {path}", self.target),
+                    " (is the podman service running there? e.g. systemctl --user enable --now \
+                     podman.socket; and is AllowStreamLocalForwarding enabled in sshd?)",
+                )
             })?;
         Ok(ch.into_stream())
     }
@@ -503,12 +503,26 @@ impl SshSession {
             .channel_open_direct_tcpip(host, port as u32, "127.0.0.1", 0)
             .await
             .map_err(|e| {
-                Error::Ssh(format!(
-                    "{} refused a tunnel to {host}:{port}: {e}",
-                    self.target
-                ))
+                self.channel_error(
+                    e,
+                    format!("{} refused a tunnel to {host}:{port}", self.target),
+                    "",
+                )
             })?;
         Ok(ch.into_stream())
+    }
+
+    fn channel_error(&self, e: russh::Error, what: String, hint: &str) -> Error {
+        let session_closed = !matches!(e, russh::Error::ChannelOpenFailure(_)) || self.is_closed();
+        let message = if session_closed {
+            format!("{what}: the SSH session is closed ({e})")
+        } else {
+            format!("{what}: {e}{hint}")
+        };
+        Error::ChannelRefused {
+            message,
+            session_closed,
+        }
     }
 
     /// Run a command on the server; returns its exit status, stdout and stderr.
@@ -565,5 +579,13 @@ impl SshSession {
 
     pub fn is_closed(&self) -> bool {
         self.handle.is_closed()
+    }
+
+    /// Ends the session (its open channels with it), telling the server why.
+    pub async fn close(&self, why: &str) {
+        let _ = self
+            .handle
+            .disconnect(russh::Disconnect::ByApplication, why, "en")
+            .await;
     }
 }
