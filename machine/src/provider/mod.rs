@@ -5,7 +5,16 @@
 //! Providers planned beside QEMU: WSL2 and Hyper-V (Windows), vfkit and krunkit (macOS). They
 //! add a file here, a [`VmType`] variant and a branch in [`for_type`].
 
+pub mod hyperv;
+pub mod ignpatch;
+pub mod krunkit;
+pub mod powershell;
 pub mod qemu;
+pub mod runner;
+pub mod vfkit;
+pub mod vfkit_rest;
+pub mod winpipe;
+pub mod wsl;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -208,10 +217,13 @@ pub trait Provider: Send + Sync {
 pub fn for_type(vm: VmType) -> Result<Box<dyn Provider>> {
     match vm {
         VmType::Qemu => Ok(Box::new(qemu::Qemu::from_env()?)),
-        other => Err(crate::Error::Provider(format!(
-            "the {other} provider is not available in this build of podman-remote; use \
-             CONTAINERS_MACHINE_PROVIDER=qemu"
+        VmType::Wsl => Ok(Box::new(wsl::Wsl::new(runner::system()))),
+        VmType::Hyperv => Ok(Box::new(hyperv::HyperV::new(runner::system()))),
+        VmType::Applehv => Ok(Box::new(vfkit::Apple::new(
+            vfkit::Kind::Vfkit,
+            runner::system(),
         ))),
+        VmType::Libkrun => Ok(Box::new(krunkit::provider(runner::system()))),
     }
 }
 
