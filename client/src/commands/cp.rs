@@ -89,6 +89,10 @@ fn parse_user_input(input: &str) -> (String, String) {
     if input.starts_with('.') || input.starts_with('/') {
         return (String::new(), input.to_string());
     }
+    // `C:\x` on a Windows client is a local path, not container `C` (podman's IsHostWinPath).
+    if cfg!(windows) && bindings::winpath::is_host_win_path(input) {
+        return (String::new(), input.to_string());
+    }
     match input.split_once(':') {
         Some((c, p)) => (c.to_string(), p.to_string()),
         None => (String::new(), input.to_string()),
