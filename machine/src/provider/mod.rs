@@ -11,6 +11,7 @@ pub mod krunkit;
 pub mod powershell;
 pub mod qemu;
 pub mod runner;
+pub mod select;
 pub mod vfkit;
 pub mod vfkit_rest;
 pub mod winpipe;
