@@ -167,6 +167,8 @@ pub fn gvproxy_argv(ssh_port: u16, socket: &Path, pid_file: &Path, log: &Path) -
 pub struct Apple {
     kind: Kind,
     runner: Arc<dyn Runner>,
+    /// (hypervisor, gvproxy) binaries instead of the searched ones.
+    programs: Option<(PathBuf, PathBuf)>,
 }
 
 /// Directories podman searches for its helper binaries on macOS (containers.conf
@@ -195,10 +197,36 @@ fn runtime_file(dirs: &Dirs, name: &str, suffix: &str) -> PathBuf {
 
 impl Apple {
     pub fn new(kind: Kind, runner: Arc<dyn Runner>) -> Apple {
-        Apple { kind, runner }
+        Apple {
+            kind,
+            runner,
+            programs: None,
+        }
+    }
+
+    /// Use these binaries for the hypervisor and gvproxy (a non-standard install, or the
+    /// simulated ones of the tests).
+    pub fn with_programs(
+        kind: Kind,
+        runner: Arc<dyn Runner>,
+        hypervisor: PathBuf,
+        gvproxy: PathBuf,
+    ) -> Apple {
+        Apple {
+            kind,
+            runner,
+            programs: Some((hypervisor, gvproxy)),
+        }
     }
 
     fn program(&self, name: &str) -> Result<PathBuf> {
+        if let Some((vm, gv)) = &self.programs {
+            return Ok(if name == "gvproxy" {
+                gv.clone()
+            } else {
+                vm.clone()
+            });
+        }
         find_helper(name).ok_or_else(|| Error::MissingProgram {
             program: name.into(),
             hint: match name {
@@ -302,17 +330,35 @@ fn read_pid(p: &Path) -> Option<i32> {
         .filter(|&p| p > 0)
 }
 
+/// Whether `pid` still runs. A child of ours that exited stays a zombie until reaped, so
+/// reap it first (a VM started by this same process, as in `start` then `stop`).
+#[cfg(unix)]
+fn alive(pid: i32) -> bool {
+    // SAFETY: waitpid with WNOHANG on a single pid; ECHILD when it is not our child.
+    let r = unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
+    if r == pid {
+        return false;
+    }
+    // SAFETY: signal 0 only probes.
+    unsafe { libc::kill(pid, 0) == 0 }
+}
+
 #[cfg(unix)]
 fn terminate(pid: i32, grace: Duration) {
+    if !alive(pid) {
+        return;
+    }
     // SAFETY: kill(2) with a pid read from our own pid file.
     unsafe { libc::kill(pid, libc::SIGTERM) };
     let deadline = Instant::now() + grace;
-    // SAFETY: signal 0 only probes.
-    while Instant::now() < deadline && unsafe { libc::kill(pid, 0) } == 0 {
+    while Instant::now() < deadline && alive(pid) {
         std::thread::sleep(Duration::from_millis(100));
     }
-    // SAFETY: as above.
-    unsafe { libc::kill(pid, libc::SIGKILL) };
+    if alive(pid) {
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let _ = alive(pid);
+    }
 }
 
 #[cfg(not(unix))]
@@ -801,5 +847,230 @@ pub(crate) mod tests {
         }
         drop(srv);
         assert!(!sock.exists());
+    }
+
+    /// Stands in for gvproxy: binds the vfkit datagram socket, writes its pid file, waits.
+    const FAKE_GVPROXY: &str = r#"#!/usr/bin/env python3
+import os, socket, sys, time
+a = sys.argv[1:]
+sock = a[a.index("-listen-vfkit") + 1][len("unixgram://"):]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sock)
+open(a[a.index("-pid-file") + 1], "w").write(str(os.getpid()))
+while True:
+    time.sleep(1)
+"#;
+
+    /// Stands in for vfkit, speaking the host side of its protocols as vfkit does when the
+    /// guest boots: fetches Ignition over the `port=1024` socket with HTTP GET, writes Ready
+    /// to the `port=1025` socket, serves `/vm/state` on the REST socket and exits on Stop.
+    const FAKE_VFKIT: &str = r#"#!/usr/bin/env python3
+import json, os, socket, socketserver, sys, threading
+from http.server import BaseHTTPRequestHandler
+a = sys.argv[1:]
+out = os.environ["FAKE_OUT"]
+json.dump(a, open(os.path.join(out, "argv.json"), "w"))
+dev = {}
+for i, x in enumerate(a):
+    if x == "--device":
+        d = a[i + 1]
+        if d.startswith("virtio-vsock,"):
+            kv = dict(p.split("=", 1) for p in d.split(",")[1:] if "=" in p)
+            dev[kv["port"]] = kv["socketURL"]
+rest = a[a.index("--restful-uri") + 1]
+state = {"s": "VirtualMachineStateRunning"}
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *args): pass
+    def do_GET(self):
+        body = json.dumps({"state": state["s"], "canStop": True}).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def do_POST(self):
+        req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        open(os.path.join(out, "post.json"), "w").write(json.dumps(req))
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+        if req["state"] in ("Stop", "HardStop"):
+            threading.Timer(0.3, lambda: os._exit(0)).start()
+if rest.startswith("unix://"):
+    class S(socketserver.ThreadingMixIn, socketserver.UnixStreamServer): pass
+    srv = S(rest[len("unix://"):], H)
+else:
+    host, port = rest[len("tcp://"):].rsplit(":", 1)
+    class S(socketserver.ThreadingMixIn, socketserver.TCPServer): allow_reuse_address = True
+    srv = S(("127.0.0.1", int(port)), H)
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+if "1024" in dev:
+    c = socket.socket(socket.AF_UNIX); c.connect(dev["1024"])
+    c.sendall(b"GET /config HTTP/1.1\r\nHost: d\r\n\r\n")
+    data = b""
+    while True:
+        b = c.recv(65536)
+        if not b: break
+        data += b
+    open(os.path.join(out, "ignition.json"), "wb").write(data.split(b"\r\n\r\n", 1)[1])
+c = socket.socket(socket.AF_UNIX); c.connect(dev["1025"]); c.sendall(b"Ready\n"); c.close()
+threading.Event().wait()
+"#;
+
+    /// The system runner with the simulated programs' output directory in their environment
+    /// (set per command, not process-wide: tests run in parallel).
+    #[cfg(unix)]
+    struct EnvRunner(PathBuf);
+
+    #[cfg(unix)]
+    impl Runner for EnvRunner {
+        fn run(&self, cmd: &Cmd) -> std::io::Result<super::super::runner::Output> {
+            super::super::runner::System.run(&cmd.clone().env("FAKE_OUT", &self.0))
+        }
+        fn spawn(&self, cmd: &Cmd, log: Option<&Path>) -> std::io::Result<Box<dyn Child>> {
+            super::super::runner::System.spawn(&cmd.clone().env("FAKE_OUT", &self.0), log)
+        }
+    }
+
+    #[cfg(unix)]
+    fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn lifecycle_against_a_simulated_vfkit() {
+        lifecycle(Kind::Vfkit);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn lifecycle_against_a_simulated_krunkit() {
+        lifecycle(Kind::Krunkit);
+    }
+
+    #[cfg(unix)]
+    fn lifecycle(kind: Kind) {
+        use crate::config::{HostUser, Mount, PathRef, Resources, SshConfig};
+        if crate::find_program("python3").is_none() {
+            eprintln!("python3 missing: the simulated vfkit cannot run");
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path().join("out");
+        std::fs::create_dir_all(&out).unwrap();
+        let dirs = Dirs {
+            config: d.path().join("c"),
+            data: d.path().join("d"),
+            global_data: d.path().join("g"),
+            runtime: d.path().join("r"),
+        };
+        dirs.ensure().unwrap();
+        let disk = dirs.data.join("m-arm64.raw");
+        std::fs::write(&disk, b"").unwrap();
+        let ign = dirs.config.join("m.ign");
+        std::fs::write(
+            &ign,
+            br#"{"ignition":{"version":"3.2.0"},"systemd":{"units":[{"name":"ready.service","enabled":true,"contents":"vport1p1"}]}}"#,
+        )
+        .unwrap();
+        let mut mc = MachineConfig {
+            config_path: PathRef::new(dirs.config.join("m.json")),
+            created: chrono::Utc::now(),
+            host_user: HostUser::default(),
+            last_up: chrono::Utc::now(),
+            mounts: vec![Mount {
+                original_input: "/Users:/Users".into(),
+                read_only: false,
+                source: "/Users".into(),
+                tag: "a1b2".into(),
+                target: "/Users".into(),
+                kind: "virtiofs".into(),
+            }],
+            name: "m".into(),
+            resources: Resources {
+                cpus: 2,
+                disk_size: 1,
+                memory: 1024,
+                usbs: vec![],
+            },
+            ssh: SshConfig {
+                identity_path: "/k".into(),
+                port: 2222,
+                remote_username: "core".into(),
+            },
+            version: 1,
+            swap: 0,
+            image_path: PathRef::new(&disk),
+            qemu: None,
+            starting: false,
+            rosetta: false,
+            vm_type: VmType::Applehv,
+            provisioner: Provisioner::Ignition,
+            ignition_path: PathRef::new(&ign),
+            user_ignition: false,
+            known_hosts_path: PathRef::default(),
+            timezone: String::new(),
+            image_source: String::new(),
+            provider_files: vec![],
+            extra: Default::default(),
+        };
+        let p = Apple::with_programs(
+            kind,
+            Arc::new(EnvRunner(out.clone())),
+            script(d.path(), "vfkit", FAKE_VFKIT),
+            script(d.path(), "gvproxy", FAKE_GVPROXY),
+        );
+        p.create(&dirs, &mut mc).unwrap();
+        assert_eq!(std::fs::metadata(&disk).unwrap().len(), 1 << 30);
+        let ep = p.endpoint(&mc).unwrap();
+        match kind {
+            Kind::Vfkit => assert_eq!(
+                mc.extra["AppleHypervisor"]["Vfkit"]["Endpoint"],
+                format!("unix://{}", dirs.runtime.join("m-vfkit.sock").display())
+            ),
+            Kind::Krunkit => {
+                assert!(matches!(ep, Endpoint::Tcp { .. }), "{ep:?}");
+                assert!(mc.extra["LibKrunHypervisor"]["KRun"]["Endpoint"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("http://localhost:"));
+            }
+        }
+        assert_eq!(p.state(&dirs, &mc).unwrap(), VmState::Stopped);
+
+        let opts = StartOptions {
+            provision: ProvisionDelivery::Ignition(ign.clone()),
+            ready_timeout: Duration::from_secs(30),
+        };
+        p.start(&dirs, &mc, &opts).unwrap();
+        let argv_seen: Vec<String> =
+            serde_json::from_slice(&std::fs::read(out.join("argv.json")).unwrap()).unwrap();
+        assert_eq!(argv_seen, argv(&p.spec(&dirs, &mc, true).unwrap()).unwrap());
+        let served: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("ignition.json")).unwrap()).unwrap();
+        let ready = served["systemd"]["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["name"] == "ready.service")
+            .unwrap();
+        assert!(ready["contents"]
+            .as_str()
+            .unwrap()
+            .contains("VSOCK-CONNECT:2:1025"));
+        assert!(
+            !dirs.data.join("m-ignition.sock").exists(),
+            "ignition socket left behind"
+        );
+        assert_eq!(p.state(&dirs, &mc).unwrap(), VmState::Running);
+        let gv_pid = read_pid(&Apple::gvproxy_pid_file(&dirs, "m")).unwrap();
+
+        p.stop(&dirs, &mc, Duration::from_secs(20)).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("post.json")).unwrap(),
+            r#"{"state": "Stop"}"#
+        );
+        assert_eq!(p.state(&dirs, &mc).unwrap(), VmState::Stopped);
+        assert!(!Apple::vm_pid_file(&dirs, "m").exists());
+        assert!(!alive(gv_pid), "gvproxy still running");
     }
 }
