@@ -1456,6 +1456,30 @@ mod tests {
         );
     }
 
+    /// On a Windows client the source of `-v` is the WSL machine's view of a Windows path.
+    #[cfg(windows)]
+    #[test]
+    fn windows_volume_sources_are_translated() {
+        match volume(r"C:\Users\me:/data:ro").unwrap() {
+            VolumeSpec::Bind(m) => {
+                assert_eq!(m.source, "/mnt/c/Users/me");
+                assert_eq!(m.destination, "/data");
+                assert_eq!(m.options, ["ro"]);
+            }
+            _ => panic!("not a bind mount"),
+        }
+        match volume("/c/work:/w").unwrap() {
+            VolumeSpec::Bind(m) => assert_eq!(m.source, "/mnt/c/work"),
+            _ => panic!("not a bind mount"),
+        }
+        match volume("data:/w").unwrap() {
+            VolumeSpec::Named(v) => assert_eq!(v.name, "data"),
+            _ => panic!("not a named volume"),
+        }
+        let e = volume(r"\\srv\share:/w").unwrap_err();
+        assert!(e.contains("UNC paths"), "{e}");
+    }
+
     #[test]
     fn volume_errors() {
         assert_eq!(
