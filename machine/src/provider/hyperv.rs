@@ -370,6 +370,14 @@ impl Provider for HyperV {
     }
 
     fn create(&self, _dirs: &Dirs, mc: &mut MachineConfig) -> Result<()> {
+        if !mc.mounts.is_empty() {
+            return Err(Error::Invalid(
+                "--volume is not supported by the hyperv provider in podman-remote (podman \
+                 shares over 9p on hvsock, which is not implemented); use the wsl provider or \
+                 `podman-remote machine cp`"
+                    .into(),
+            ));
+        }
         let p = self.require_privileges()?;
         let img = mc.image_path.path.clone();
         if img.extension().and_then(|e| e.to_str()) != Some("vhdx") {
@@ -418,12 +426,10 @@ impl Provider for HyperV {
             }
             ProvisionDelivery::None => {}
         }
-        let gv_bin = super::vfkit::find_helper("gvproxy.exe")
-            .or_else(|| super::vfkit::find_helper("gvproxy"))
-            .ok_or_else(|| Error::MissingProgram {
-                program: "gvproxy.exe".into(),
-                hint: "install podman for Windows or put gvproxy.exe on PATH".into(),
-            })?;
+        let gv_bin = find_gvproxy().ok_or_else(|| Error::MissingProgram {
+            program: "gvproxy.exe".into(),
+            hint: "install podman for Windows or put gvproxy.exe on PATH".into(),
+        })?;
         let pid = Self::gvproxy_pid_file(dirs, &mc.name);
         let log = dirs.runtime.join(format!("{}-gvproxy.log", mc.name));
         let mut gv = self
@@ -509,6 +515,18 @@ impl Provider for HyperV {
     fn log_file(&self, _dirs: &Dirs, _mc: &MachineConfig) -> Option<PathBuf> {
         None
     }
+}
+
+/// gvproxy.exe: PATH, then where podman's Windows installer puts its helpers.
+pub fn find_gvproxy() -> Option<PathBuf> {
+    crate::find_program("gvproxy").or_else(|| {
+        let pf = std::env::var_os("ProgramFiles")?;
+        let p = Path::new(&pf)
+            .join("RedHat")
+            .join("Podman")
+            .join("gvproxy.exe");
+        p.is_file().then_some(p)
+    })
 }
 
 fn stop_gvproxy(pid_file: &Path) {

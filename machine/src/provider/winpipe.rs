@@ -67,6 +67,26 @@ pub fn pipe_exists(_pipe: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// Under Windows (or Wine): a pipe nobody serves is free, one we serve is taken, and the
+    /// probe does not use up the server's only instance.
+    #[cfg(windows)]
+    #[test]
+    fn probe_sees_a_served_pipe() {
+        use windows_sys::Win32::Foundation::{CloseHandle, INVALID_HANDLE_VALUE};
+        use windows_sys::Win32::System::Pipes::CreateNamedPipeW;
+        let name = format!(r"\\.\pipe\podman-remote-test-{}", std::process::id());
+        assert!(!pipe_exists(&name));
+        let w: Vec<u16> = name.encode_utf16().chain(std::iter::once(0)).collect();
+        // SAFETY: NUL-terminated name; PIPE_ACCESS_DUPLEX (3), byte mode, one instance.
+        let h = unsafe { CreateNamedPipeW(w.as_ptr(), 3, 0, 1, 4096, 4096, 0, std::ptr::null()) };
+        assert_ne!(h, INVALID_HANDLE_VALUE);
+        assert!(pipe_exists(&name));
+        assert!(pipe_exists(&name), "the first probe consumed the instance");
+        // SAFETY: closing the handle we created.
+        unsafe { CloseHandle(h) };
+        assert!(!pipe_exists(&name));
+    }
+
     #[test]
     fn pipe_names_and_urls() {
         assert_eq!(

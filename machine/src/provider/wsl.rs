@@ -323,6 +323,13 @@ impl Provider for Wsl {
         }
         validate_user(&mc.ssh.remote_username)?;
         mc.host_user.uid = 1000;
+        if !mc.mounts.is_empty() {
+            // As podman: WSL mounts every Windows drive at /mnt/<letter> by itself.
+            tracing::warn!(
+                "--volume is ignored for WSL machines: Windows drives are at /mnt/<letter>"
+            );
+            mc.mounts.clear();
+        }
         let dist = dist_name(&mc.name);
         if self
             .list(false)?
