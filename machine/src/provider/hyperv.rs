@@ -130,6 +130,7 @@ pub fn map_state(s: &str) -> Result<VmState> {
 pub struct HyperV {
     runner: Arc<dyn Runner>,
     ps: Option<String>,
+    gvproxy: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,13 +148,24 @@ and in again, or run this command as administrator";
 
 impl HyperV {
     pub fn new(runner: Arc<dyn Runner>) -> HyperV {
-        HyperV { runner, ps: None }
+        HyperV {
+            runner,
+            ps: None,
+            gvproxy: None,
+        }
+    }
+
+    /// Use this gvproxy.exe instead of searching for one.
+    pub fn with_gvproxy(mut self, p: impl Into<PathBuf>) -> HyperV {
+        self.gvproxy = Some(p.into());
+        self
     }
 
     pub fn with_powershell(runner: Arc<dyn Runner>, exe: &str) -> HyperV {
         HyperV {
             runner,
             ps: Some(exe.to_string()),
+            gvproxy: None,
         }
     }
 
@@ -426,10 +438,14 @@ impl Provider for HyperV {
             }
             ProvisionDelivery::None => {}
         }
-        let gv_bin = find_gvproxy().ok_or_else(|| Error::MissingProgram {
-            program: "gvproxy.exe".into(),
-            hint: "install podman for Windows or put gvproxy.exe on PATH".into(),
-        })?;
+        let gv_bin =
+            self.gvproxy
+                .clone()
+                .or_else(find_gvproxy)
+                .ok_or_else(|| Error::MissingProgram {
+                    program: "gvproxy.exe".into(),
+                    hint: "install podman for Windows or put gvproxy.exe on PATH".into(),
+                })?;
         let pid = Self::gvproxy_pid_file(dirs, &mc.name);
         let log = dirs.runtime.join(format!("{}-gvproxy.log", mc.name));
         let mut gv = self
@@ -859,6 +875,86 @@ mod tests {
                 .unwrap(),
             VmState::Stopped
         );
+    }
+
+    #[test]
+    fn first_start_pushes_patched_ignition_then_gvproxy_then_start_vm() {
+        let d = tempfile::tempdir().unwrap();
+        let dirs = Dirs {
+            config: d.path().join("c"),
+            data: d.path().join("d"),
+            global_data: d.path().join("g"),
+            runtime: d.path().join("r"),
+        };
+        let ign = d.path().join("m.ign");
+        std::fs::write(
+            &ign,
+            br#"{"ignition":{"version":"3.2.0"},"systemd":{"units":[]}}"#,
+        )
+        .unwrap();
+        let mut mc = test_machine(Path::new("/x/m.vhdx"));
+        mc.extra.insert(
+            "HyperVHypervisor".into(),
+            json!({ "ReadyVsock": { "port": 0x500 }, "NetworkVSock": { "port": 0x501 } }),
+        );
+        let r = Recorder::new();
+        let seen = Arc::new(std::sync::Mutex::new(String::new()));
+        let runner = Capture {
+            inner: r.clone(),
+            pushed: seen.clone(),
+        };
+        let h =
+            HyperV::with_powershell(Arc::new(runner), "powershell.exe").with_gvproxy("gvproxy.exe");
+        let opts = StartOptions {
+            provision: ProvisionDelivery::Ignition(ign),
+            ready_timeout: Duration::from_secs(1),
+        };
+        let res = h.start(&dirs, &mc, &opts);
+        let pushed = seen.lock().unwrap().clone();
+        assert!(pushed.contains("VSOCK-CONNECT:2:1280"), "{pushed}");
+        assert!(pushed.contains("vsock://2:1281/connect"), "{pushed}");
+        let calls = r.calls();
+        let push = &calls[0];
+        assert!(decode(push).ends_with(PUSH_IGNITION));
+        assert_eq!(push.env_value("PODMAN_PS_CHUNK").as_deref(), Some("990"));
+        assert!(
+            !Path::new(&push.env_value("PODMAN_PS_IGNITION").unwrap()).exists(),
+            "temp Ignition left"
+        );
+        assert_eq!(calls[1].program, Path::new("gvproxy.exe"));
+        assert_eq!(
+            calls[1].argv()[5],
+            "vsock://00000501-FACB-11E6-BD58-64006A7986D3"
+        );
+        if cfg!(windows) {
+            return;
+        }
+        // No hvsock off Windows: the start stops there, before Start-VM.
+        let e = res.unwrap_err().to_string();
+        assert!(e.contains("hvsock exists on Windows hosts only"), "{e}");
+        assert_eq!(calls.len(), 2);
+    }
+
+    /// Keeps a copy of the Ignition file the KVP script is given (it is deleted afterwards).
+    struct Capture {
+        inner: Recorder,
+        pushed: Arc<std::sync::Mutex<String>>,
+    }
+
+    impl Runner for Capture {
+        fn run(&self, cmd: &Cmd) -> std::io::Result<Output> {
+            if let Some(p) = cmd.env_value("PODMAN_PS_IGNITION") {
+                *self.pushed.lock().unwrap() = std::fs::read_to_string(p)?;
+            }
+            self.inner.run(cmd)
+        }
+        fn spawn(
+            &self,
+            cmd: &Cmd,
+            log: Option<&Path>,
+        ) -> std::io::Result<Box<dyn super::super::runner::Child>> {
+            self.inner.spawn(cmd, log)
+        }
     }
 
     /// Answers PowerShell calls by which fixed script they run.

@@ -374,8 +374,14 @@ fn free_port() -> Result<u16> {
 /// The endpoint a new machine gets: vfkit listens on an owner-only unix socket (a localhost
 /// TCP port would let any local user stop the VM); krunkit's REST server only speaks TCP.
 fn new_endpoint(kind: Kind, dirs: &Dirs, name: &str) -> Result<Endpoint> {
+    let sock = runtime_file(dirs, name, "-vfkit.sock");
     Ok(match kind {
-        Kind::Vfkit => Endpoint::Unix(runtime_file(dirs, name, "-vfkit.sock")),
+        // macOS caps unix socket paths at 104 bytes; a deep $TMPDIR falls back to TCP.
+        Kind::Vfkit if sock.as_os_str().len() < 104 => Endpoint::Unix(sock),
+        Kind::Vfkit => Endpoint::Tcp {
+            host: "localhost".into(),
+            port: free_port()?,
+        },
         Kind::Krunkit => Endpoint::Tcp {
             host: "localhost".into(),
             port: free_port()?,
