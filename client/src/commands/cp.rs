@@ -1609,3 +1609,24 @@ mod tests {
         assert_eq!(fs::read_dir(&dest).unwrap().count(), 0);
     }
 }
+
+#[cfg(all(test, windows))]
+mod windows_tests {
+    use super::*;
+
+    /// On Windows `C:\x` is a local path (podman's IsHostWinPath), not container `C`; as in
+    /// podman, a one-letter container name cannot be used with a drive-like path there.
+    #[test]
+    fn drive_paths_are_local_not_containers() {
+        assert_eq!(parse_user_input(r"C:\x\y"), ("".into(), r"C:\x\y".into()));
+        assert_eq!(parse_user_input("c:/a"), ("".into(), "c:/a".into()));
+        assert_eq!(
+            parse_user_input(r"\\srv\share\f"),
+            ("".into(), r"\\srv\share\f".into())
+        );
+        assert_eq!(
+            parse_user_input("ctr:/etc/hosts"),
+            ("ctr".into(), "/etc/hosts".into())
+        );
+    }
+}
