@@ -44,7 +44,7 @@ apt-get update
 #                   pinned to the same Debian 12 version: some machines carry a newer
 #                   backported qemu-utils that Breaks Debian 12's qemu-system-common.
 #   ovmf            UEFI firmware for the machine image (q35 + pflash).
-#   debootstrap, dosfstools, mtools, systemd-boot-efi, xz-utils, zstd
+#   debootstrap, dosfstools, mtools, systemd-boot-efi, xz-utils, zstd, fdisk (sfdisk)
 #                   the test VM image build (tests/vm-image), all without loop devices.
 #   ignition        ignition-validate, which every generated Ignition config must pass.
 #   iproute2        `ip netns` + veth: the server tests' "remote host" namespace.
@@ -67,7 +67,7 @@ apt-get install -y --no-install-recommends --allow-downgrades \
     openssh-server openssh-client busybox-static keyutils \
     docker-registry apache2-utils openssl \
     hyperfine musl-tools gcc-mingw-w64-x86-64 ca-certificates \
-    qemu-system-x86 ovmf debootstrap dosfstools mtools systemd-boot-efi xz-utils zstd \
+    qemu-system-x86 ovmf debootstrap dosfstools mtools systemd-boot-efi xz-utils zstd fdisk \
     ignition iproute2 wine wine64 gcc-aarch64-linux-gnu file git python3 curl \
     "qemu-utils=$qemu_version"
 

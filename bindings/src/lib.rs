@@ -11,5 +11,6 @@ pub mod ssh;
 pub mod stream;
 pub mod transport;
 pub mod url;
+pub mod winpath;
 
 pub use error::{Error, Result};

@@ -89,6 +89,10 @@ fn parse_user_input(input: &str) -> (String, String) {
     if input.starts_with('.') || input.starts_with('/') {
         return (String::new(), input.to_string());
     }
+    // `C:\x` on a Windows client is a local path, not container `C` (podman's IsHostWinPath).
+    if cfg!(windows) && bindings::winpath::is_host_win_path(input) {
+        return (String::new(), input.to_string());
+    }
     match input.split_once(':') {
         Some((c, p)) => (c.to_string(), p.to_string()),
         None => (String::new(), input.to_string()),
@@ -1603,5 +1607,26 @@ mod tests {
         assert!(extract::run(&tarball[..], plan).is_err());
         assert!(!Path::new("/pwned").exists());
         assert_eq!(fs::read_dir(&dest).unwrap().count(), 0);
+    }
+}
+
+#[cfg(all(test, windows))]
+mod windows_tests {
+    use super::*;
+
+    /// On Windows `C:\x` is a local path (podman's IsHostWinPath), not container `C`; as in
+    /// podman, a one-letter container name cannot be used with a drive-like path there.
+    #[test]
+    fn drive_paths_are_local_not_containers() {
+        assert_eq!(parse_user_input(r"C:\x\y"), ("".into(), r"C:\x\y".into()));
+        assert_eq!(parse_user_input("c:/a"), ("".into(), "c:/a".into()));
+        assert_eq!(
+            parse_user_input(r"\\srv\share\f"),
+            ("".into(), r"\\srv\share\f".into())
+        );
+        assert_eq!(
+            parse_user_input("ctr:/etc/hosts"),
+            ("ctr".into(), "/etc/hosts".into())
+        );
     }
 }

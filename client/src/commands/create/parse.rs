@@ -485,10 +485,45 @@ pub enum VolumeSpec {
     Named(NamedVolume),
 }
 
+/// `-v` split into its parts. On a Windows client the source may carry a drive letter and is
+/// translated to the WSL machine's view of it (podman's `SplitVolumeString` and
+/// `ConvertWinMountPath`); elsewhere it is a plain split.
+#[cfg(windows)]
+fn volume_parts(spec: &str) -> PResult<Vec<String>> {
+    use bindings::winpath;
+    let mut parts = winpath::split_volume(spec);
+    if parts.len() > 1 {
+        let src = &parts[0];
+        if src.starts_with(['.', '/']) || winpath::is_host_win_path(src) {
+            parts[0] = host_source(src)?;
+        }
+    }
+    Ok(parts)
+}
+
+#[cfg(not(windows))]
+fn volume_parts(spec: &str) -> PResult<Vec<String>> {
+    Ok(spec.split(':').map(str::to_string).collect())
+}
+
+/// A bind-mount source as the engine's host sees it: unchanged, except on Windows clients.
+#[cfg(windows)]
+fn host_source(src: &str) -> PResult<String> {
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    bindings::winpath::to_machine_path(src, &cwd.to_string_lossy()).map_err(|e| e.to_string())
+}
+
+#[cfg(not(windows))]
+fn host_source(src: &str) -> PResult<String> {
+    Ok(src.to_string())
+}
+
 /// `-v [src:]dst[:opts]`: a path source is a bind mount (on the engine's host), any other
 /// source a named volume, no source an anonymous volume.
 pub fn volume(spec: &str) -> PResult<VolumeSpec> {
-    let parts: Vec<&str> = spec.split(':').collect();
+    let owned = volume_parts(spec)?;
+    let parts: Vec<&str> = owned.iter().map(String::as_str).collect();
     if parts.len() > 3 {
         return Err(format!(
             "{spec}: incorrect volume format, should be [host-dir:]ctr-dir[:option]"
@@ -733,7 +768,7 @@ fn bind_mount(tokens: &[String]) -> PResult<Mount> {
                     )
                 }
                 Some(v) => {
-                    m.source = v.into();
+                    m.source = host_source(v)?;
                     src_set = true;
                 }
             },
@@ -1419,6 +1454,30 @@ mod tests {
                 options: vec!["rw".into()]
             })
         );
+    }
+
+    /// On a Windows client the source of `-v` is the WSL machine's view of a Windows path.
+    #[cfg(windows)]
+    #[test]
+    fn windows_volume_sources_are_translated() {
+        match volume(r"C:\Users\me:/data:ro").unwrap() {
+            VolumeSpec::Bind(m) => {
+                assert_eq!(m.source, "/mnt/c/Users/me");
+                assert_eq!(m.destination, "/data");
+                assert_eq!(m.options, ["ro"]);
+            }
+            _ => panic!("not a bind mount"),
+        }
+        match volume("/c/work:/w").unwrap() {
+            VolumeSpec::Bind(m) => assert_eq!(m.source, "/mnt/c/work"),
+            _ => panic!("not a bind mount"),
+        }
+        match volume("data:/w").unwrap() {
+            VolumeSpec::Named(v) => assert_eq!(v.name, "data"),
+            _ => panic!("not a named volume"),
+        }
+        let e = volume(r"\\srv\share:/w").unwrap_err();
+        assert!(e.contains("UNC paths"), "{e}");
     }
 
     #[test]

@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# Builds the bootable test machine image for `podman-remote machine` (Debian bookworm, UEFI +
+# systemd-boot, podman/crun/netavark, a preloaded localhost/busybox image) from Debian packages
+# only and without loop devices or mounts: debootstrap, mkfs.ext4 -d, sfdisk, mtools, qemu-img.
+#
+# The guest applies the subset of Ignition v3 that podman machine generates (users and their SSH
+# keys, files, links, systemd units) from QEMU fw_cfg `opt/com.coreos/config`, or SSH keys from a
+# NoCloud `cidata` seed, so `machine init` provisions it as it would a machine-os image.
+#
+# Usage (root): tests/vm-image/build.sh            prints the path of the cached qcow2
+# Env: CACHE_DIR (default /var/cache/podman-remote-tests), MIRROR, FORCE=1 to rebuild.
+# The result is keyed by a hash of this script, so editing the recipe rebuilds it.
+set -euo pipefail
+
+script="$(readlink -f "$0")"
+CACHE_DIR="${CACHE_DIR:-/var/cache/podman-remote-tests}"
+MIRROR="${MIRROR:-http://deb.debian.org/debian}"
+key="$(sha256sum "$script" | cut -c1-16)"
+out="$CACHE_DIR/machine-debian-$key.qcow2"
+
+if [ -s "$out" ] && [ "${FORCE:-0}" != 1 ]; then
+    echo "$out"
+    exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+    echo "build.sh: must run as root (debootstrap, chroot); try: sudo $0" >&2
+    exit 125
+fi
+for tool in debootstrap mkfs.ext4 mkfs.fat mcopy mmd sfdisk qemu-img podman busybox; do
+    command -v "$tool" >/dev/null || {
+        echo "build.sh: $tool is missing; install with scripts/install-deps.sh" >&2
+        exit 125
+    }
+done
+SDBOOT=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
+[ -f "$SDBOOT" ] || { echo "build.sh: $SDBOOT missing; apt-get install systemd-boot-efi" >&2; exit 125; }
+
+mkdir -p "$CACHE_DIR/debs"
+# One build at a time: concurrent test binaries may all find the cache missing.
+exec 9>"$CACHE_DIR/build.lock"
+flock 9
+if [ -s "$out" ] && [ "${FORCE:-0}" != 1 ]; then
+    echo "$out"
+    exit 0
+fi
+
+work="$(mktemp -d "$CACHE_DIR/build.XXXXXX")"
+cleanup() {
+    # Never leave a chroot's bind mounts behind (none are made, but debootstrap may on failure).
+    umount -R "$work/root/proc" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+root="$work/root"
+
+pkgs=linux-image-cloud-amd64,initramfs-tools,zstd,systemd-sysv,udev,dbus,libpam-systemd,kmod
+pkgs+=,iproute2,procps,openssh-server,ca-certificates,podman,crun,conmon,netavark,aardvark-dns
+pkgs+=,iptables,catatonit,uidmap,slirp4netns,dbus-user-session,jq,sudo,systemd-timesyncd
+echo "build.sh: debootstrap (1-2 min)" >&2
+debootstrap --variant=minbase --include="$pkgs" --cache-dir="$CACHE_DIR/debs" \
+    bookworm "$root" "$MIRROR" >"$work/debootstrap.log" 2>&1 || {
+    tail -30 "$work/debootstrap.log" >&2
+    echo "build.sh: debootstrap failed (is $MIRROR reachable?)" >&2
+    exit 1
+}
+
+# --- configuration -----------------------------------------------------------------------------
+cat >"$root/etc/fstab" <<'EOF'
+LABEL=root / ext4 rw,x-systemd.growfs 0 1
+EOF
+mkdir -p "$root/etc/repart.d"
+printf '[Partition]\nType=root\n' >"$root/etc/repart.d/50-root.conf"
+echo machine >"$root/etc/hostname"
+printf '127.0.0.1 localhost\n127.0.1.1 machine\n' >"$root/etc/hosts"
+: >"$root/etc/machine-id"
+rm -f "$root/var/lib/dbus/machine-id"
+
+mkdir -p "$root/etc/systemd/network"
+cat >"$root/etc/systemd/network/50-dhcp.network" <<'EOF'
+[Match]
+Name=en* eth*
+[Network]
+DHCP=yes
+EOF
+rm -f "$root/etc/resolv.conf"
+echo "nameserver 10.0.2.3" >"$root/etc/resolv.conf"
+
+chroot "$root" useradd -m -u 1000 -s /bin/bash -G sudo core
+echo "core ALL=(ALL) NOPASSWD: ALL" >"$root/etc/sudoers.d/core"
+chmod 0440 "$root/etc/sudoers.d/core"
+echo "core:100000:65536" >"$root/etc/subuid"
+echo "core:100000:65536" >"$root/etc/subgid"
+mkdir -p "$root/var/lib/systemd/linger"
+touch "$root/var/lib/systemd/linger/core"
+chroot "$root" passwd -l root >/dev/null
+
+cat >"$root/etc/ssh/sshd_config.d/10-machine.conf" <<'EOF'
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UseDNS no
+EOF
+rm -f "$root"/etc/ssh/ssh_host_*
+
+mkdir -p "$root/etc/containers"
+printf '[storage]\ndriver = "overlay"\n' >"$root/etc/containers/storage.conf"
+printf '[network]\nnetwork_backend = "netavark"\n' >"$root/etc/containers/containers.conf"
+
+# The provisioning agent: Ignition (fw_cfg) first, then a NoCloud seed, once per machine.
+cat >"$root/usr/local/sbin/machine-provision" <<'EOF'
+#!/bin/bash
+# Applies podman machine's Ignition subset: passwd.users, storage.directories/files/links,
+# systemd.units. Data URLs: `data:;base64,...` and `data:,<percent-encoded>`.
+set -u
+ign=/sys/firmware/qemu_fw_cfg/by_name/opt/com.coreos/config/raw
+log() { echo "machine-provision: $*" >&2; }
+decode_url() {
+    case "$1" in
+    data:*\;base64,*) printf '%s' "${1#*;base64,}" | base64 -d ;;
+    data:,*) local s="${1#data:,}"; printf '%b' "${s//%/\\x}" ;;
+    *) log "unsupported source ${1:0:40}"; return 1 ;;
+    esac
+}
+apply_ignition() {
+    local f=$1 n i name uid home key path mode target
+    jq -e '.ignition.version | startswith("3.")' "$f" >/dev/null || { log "not Ignition v3"; return 1; }
+    n=$(jq '.passwd.users // [] | length' "$f")
+    for ((i = 0; i < n; i++)); do
+        name=$(jq -r ".passwd.users[$i].name" "$f")
+        [ "$(jq -r ".passwd.users[$i].shouldExist // true" "$f")" = false ] && continue
+        if ! id "$name" >/dev/null 2>&1; then
+            uid=$(jq -r ".passwd.users[$i].uid // empty" "$f")
+            useradd -m -s /bin/bash ${uid:+-u "$uid"} "$name"
+            echo "$name ALL=(ALL) NOPASSWD: ALL" >"/etc/sudoers.d/90-$name"
+            chmod 0440 "/etc/sudoers.d/90-$name"
+        fi
+        for g in $(jq -r ".passwd.users[$i].groups // [] | .[]" "$f"); do
+            getent group "$g" >/dev/null && usermod -aG "$g" "$name"
+        done
+        home=$(getent passwd "$name" | cut -d: -f6)
+        install -d -m 0700 -o "$name" -g "$(id -g "$name")" "$home/.ssh"
+        jq -r ".passwd.users[$i].sshAuthorizedKeys // [] | .[]" "$f" >"$home/.ssh/authorized_keys"
+        chown "$name:$(id -g "$name")" "$home/.ssh/authorized_keys"
+        chmod 0600 "$home/.ssh/authorized_keys"
+    done
+    jq -c '.storage.directories // [] | .[]' "$f" | while read -r d; do
+        path=$(jq -r .path <<<"$d")
+        mkdir -p "$path"
+        chown "$(jq -r '.user.name // "root"' <<<"$d"):$(jq -r '.group.name // .user.name // "root"' <<<"$d")" "$path" 2>/dev/null || true
+    done
+    jq -c '.storage.files // [] | .[]' "$f" | while read -r fl; do
+        path=$(jq -r .path <<<"$fl")
+        mkdir -p "$(dirname "$path")"
+        if [ -e "$path" ] && [ "$(jq -r '.overwrite // false' <<<"$fl")" != true ] && \
+           [ "$(jq -r '.contents.source // empty' <<<"$fl")" = "" ]; then continue; fi
+        decode_url "$(jq -r '.contents.source // "data:,"' <<<"$fl")" >"$path.tmp" || continue
+        mode=$(jq -r '.mode // 420' <<<"$fl")
+        chmod "$(printf '%o' "$mode")" "$path.tmp"
+        chown "$(jq -r '.user.name // "root"' <<<"$fl"):$(jq -r '.group.name // .user.name // "root"' <<<"$fl")" "$path.tmp" 2>/dev/null || true
+        mv -f "$path.tmp" "$path"
+    done
+    jq -c '.storage.links // [] | .[]' "$f" | while read -r l; do
+        path=$(jq -r .path <<<"$l"); target=$(jq -r .target <<<"$l")
+        mkdir -p "$(dirname "$path")"
+        ln -sfn "$target" "$path"
+    done
+    local start=()
+    while read -r u; do
+        name=$(jq -r .name <<<"$u")
+        if jq -e 'has("contents")' <<<"$u" >/dev/null; then
+            jq -r .contents <<<"$u" >"/etc/systemd/system/$name"
+        fi
+        case "$(jq -r '.enabled // "unset"' <<<"$u")" in
+        true) start+=("$name") ;;
+        false) systemctl disable "$name" 2>/dev/null || true ;;
+        esac
+        [ "$(jq -r '.mask // false' <<<"$u")" = true ] && systemctl mask "$name"
+    done < <(jq -c '.systemd.units // [] | .[]' "$f")
+    systemctl daemon-reload
+    for u in "${start[@]}"; do
+        systemctl enable "$u" || true
+        # Ignition enables units before systemd's first transaction; here boot is under way.
+        systemctl start --no-block "$u" || true
+    done
+    return 0
+}
+apply_nocloud() {
+    local dev dir keys
+    dev=$(blkid -L cidata 2>/dev/null || blkid -L CIDATA 2>/dev/null) || return 1
+    dir=$(mktemp -d)
+    mount -o ro "$dev" "$dir" || return 1
+    keys=$(sed -n 's/^ *- *\(ssh-[a-z0-9-]* .*\)$/\1/p' "$dir/user-data")
+    [ -f "$dir/meta-data" ] && sed -n 's/^local-hostname: *//p' "$dir/meta-data" | head -1 >/etc/hostname
+    umount "$dir"
+    for h in /root /home/core; do
+        install -d -m 0700 "$h/.ssh"
+        printf '%s\n' "$keys" >"$h/.ssh/authorized_keys"
+        chmod 0600 "$h/.ssh/authorized_keys"
+    done
+    chown -R core:core /home/core/.ssh
+}
+modprobe qemu_fw_cfg 2>/dev/null || true
+if [ -r "$ign" ]; then
+    tmp=$(mktemp)
+    cat "$ign" >"$tmp"
+    apply_ignition "$tmp" && log "applied Ignition config"
+    rm -f "$tmp"
+elif apply_nocloud; then
+    log "applied NoCloud seed"
+else
+    log "no Ignition config and no cidata seed"
+fi
+[ -f /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key
+mkdir -p /var/lib/machine && touch /var/lib/machine/provisioned
+EOF
+chmod 0755 "$root/usr/local/sbin/machine-provision"
+
+cat >"$root/etc/systemd/system/machine-provision.service" <<'EOF'
+[Unit]
+Description=Apply the machine's Ignition config or NoCloud seed (first boot)
+ConditionPathExists=!/var/lib/machine/provisioned
+After=local-fs.target systemd-remount-fs.service
+Before=ssh.service podman.socket user@1000.service systemd-user-sessions.service
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/machine-provision
+RemainAfterExit=yes
+[Install]
+WantedBy=multi-user.target
+EOF
+# Fallback ready signal for images provisioned without podman's ready unit (NoCloud).
+cat >"$root/etc/systemd/system/machine-ready.service" <<'EOF'
+[Unit]
+Description=Tell the host the machine is ready (virtio-serial)
+After=ssh.service podman.socket machine-provision.service
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'p=/dev/virtio-ports/org.fedoraproject.port.0; for i in $(seq 60); do [ -e $p ] && break; sleep 0.5; done; echo Ready >$p'
+[Install]
+WantedBy=multi-user.target
+EOF
+chroot "$root" systemctl enable machine-provision.service machine-ready.service systemd-networkd.service \
+    podman.socket ssh.service systemd-timesyncd.service >/dev/null 2>&1
+chroot "$root" systemctl --global enable podman.socket >/dev/null 2>&1
+chroot "$root" systemctl disable podman.service podman-auto-update.timer podman-restart.service \
+    systemd-networkd-wait-online.service apt-daily.timer apt-daily-upgrade.timer \
+    e2scrub_all.timer fstrim.timer >/dev/null 2>&1 || true
+
+cat >"$root/etc/initramfs-tools/modules" <<'EOF'
+virtio_pci
+virtio_blk
+virtio_scsi
+virtio_net
+virtio_console
+ext4
+EOF
+sed -i 's/^MODULES=.*/MODULES=list/' "$root/etc/initramfs-tools/initramfs.conf"
+sed -i 's/^COMPRESS=.*/COMPRESS=zstd/' "$root/etc/initramfs-tools/initramfs.conf"
+chroot "$root" update-initramfs -u -k all >/dev/null 2>&1
+
+# --- preloaded image: busybox-static as localhost/busybox ----------------------------------------
+bb="$work/busybox"
+mkdir -p "$bb/bin" "$bb/tmp" "$bb/etc"
+cp /bin/busybox "$bb/bin/busybox"
+for applet in $("$bb/bin/busybox" --list); do
+    [ -e "$bb/bin/$applet" ] || ln -s busybox "$bb/bin/$applet"
+done
+tar -C "$bb" -cf "$work/busybox.tar" .
+# podman refuses a runroot path longer than 50 characters.
+runroot="$(mktemp -d /tmp/vmimg-rr.XXXXXX)"
+podman --root "$root/var/lib/containers/storage" --runroot "$runroot" \
+    --storage-driver overlay import --change 'CMD ["/bin/sh"]' \
+    "$work/busybox.tar" localhost/busybox:latest >/dev/null
+rm -rf "$runroot"
+# The libpod database records build-host paths; the guest makes its own.
+rm -rf "$root/var/lib/containers/storage/libpod" "$root/var/lib/containers/storage/db.sql"
+
+# --- trim ----------------------------------------------------------------------------------------
+rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/* \
+    "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb
+
+# --- disk: GPT [ESP | root], built from files --------------------------------------------------
+kver=$(basename "$(ls "$root"/boot/vmlinuz-* | sort -V | tail -1)" | sed 's/^vmlinuz-//')
+esp="$work/esp.img"
+mkfs.fat -C -n ESP "$esp" $((64 * 1024)) >/dev/null
+mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/loader ::/loader/entries
+mcopy -i "$esp" "$SDBOOT" ::/EFI/BOOT/BOOTX64.EFI
+mcopy -i "$esp" "$root/boot/vmlinuz-$kver" ::/vmlinuz
+mcopy -i "$esp" "$root/boot/initrd.img-$kver" ::/initrd.img
+printf 'default debian.conf\ntimeout 0\n' >"$work/loader.conf"
+cat >"$work/debian.conf" <<EOF
+title Debian (podman machine)
+linux /vmlinuz
+initrd /initrd.img
+options root=LABEL=root rw console=ttyS0,115200 quiet systemd.show_status=0
+EOF
+mcopy -i "$esp" "$work/loader.conf" ::/loader/loader.conf
+mcopy -i "$esp" "$work/debian.conf" ::/loader/entries/debian.conf
+
+used_mb=$(du -sm "$root" | cut -f1)
+root_mb=$((used_mb * 13 / 10 + 300))
+rootimg="$work/root.ext4"
+mkfs.ext4 -q -L root -d "$root" "$rootimg" "${root_mb}M"
+
+disk="$work/disk.raw"
+total_mb=$((1 + 64 + root_mb + 1))
+truncate -s "${total_mb}M" "$disk"
+sfdisk -q "$disk" <<EOF
+label: gpt
+start=1MiB, size=64MiB, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=esp
+start=65MiB, size=${root_mb}MiB, type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, name=root
+EOF
+dd if="$esp" of="$disk" bs=1M seek=1 conv=notrunc,sparse status=none
+dd if="$rootimg" of="$disk" bs=1M seek=65 conv=notrunc,sparse status=none
+qemu-img convert -O qcow2 "$disk" "$work/disk.qcow2"
+mv -f "$work/disk.qcow2" "$out"
+# Older builds of other recipes stay until removed by hand; the key keeps them apart.
+echo "$out"
