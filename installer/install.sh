@@ -256,7 +256,7 @@ STAGE=$(mktemp -d "$PREFIX/.podman-remote-stage.XXXXXX") || die "cannot create a
 fail() {
     # Undo the renames done so far, newest first, then report.
     if [ -f "$WORK/done" ]; then
-        sort -r "$WORK/done" | while IFS= read -r rel; do
+        awk '{ l[NR] = $0 } END { for (i = NR; i > 0; i--) print l[i] }' "$WORK/done" | while IFS= read -r rel; do
             if [ -e "$WORK/old/$rel" ] || [ -L "$WORK/old/$rel" ]; then
                 mv -f "$WORK/old/$rel" "$PREFIX/$rel"
             else
@@ -273,7 +273,7 @@ fail() {
     die "$* (nothing was installed)"
 }
 if ! tar -xzf "$ARCHIVE" -C "$STAGE" 2>"$WORK/tar.err"; then
-    fail "unpacking $NAME failed: $(head -n 3 "$WORK/tar.err")"
+    fail "unpacking $NAME failed: $(grep -v "^ *$" "$WORK/tar.err" | head -n 3 | tr "\n" " ")"
 fi
 [ -f "$STAGE/$TOP/bin/podman-remote" ] || fail "$NAME does not contain $TOP/bin/podman-remote"
 if ! "$STAGE/$TOP/bin/podman-remote" --version >"$WORK/version" 2>&1; then
@@ -347,6 +347,6 @@ case ":${PATH:-}:" in
     *":$PREFIX/bin:"*) ;;
     *) say "add $PREFIX/bin to your PATH" ;;
 esac
-if [ "$COMPLETIONS" = 1 ] && [ "$SYSTEM" = 0 ]; then
+if [ "$SYSTEM" = 0 ] && grep -q '^share/zsh/' "$WORK/files"; then
     say "zsh: add $PREFIX/share/zsh/site-functions to fpath for completions"
 fi

@@ -51,6 +51,8 @@ apt-get update
 #   wine, wine64    runs the Windows build's `--version`/`machine list` in the tests.
 #   gcc-aarch64-linux-gnu  C compiler for the aarch64 static (musl) release build.
 #   file            the installer test checks that the release binary is static.
+#   unzip, curl     the installer test unpacks the Windows .zip for Wine and installs
+#                   with install.sh from a (file://) release URL, which it fetches with curl.
 #
 # Deliberately not installed: uidmap, slirp4netns, fuse-overlayfs, buildah,
 # dbus-user-session (rootless podman only; the tests run rootful with the
@@ -63,7 +65,7 @@ apt-get install -y --no-install-recommends --allow-downgrades \
     docker-registry apache2-utils openssl \
     hyperfine musl-tools gcc-mingw-w64-x86-64 ca-certificates \
     qemu-system-x86 ovmf debootstrap dosfstools mtools systemd-boot-efi xz-utils zstd \
-    ignition iproute2 wine wine64 gcc-aarch64-linux-gnu file "qemu-utils=$qemu_version"
+    ignition iproute2 wine wine64 gcc-aarch64-linux-gnu file unzip curl "qemu-utils=$qemu_version"
 
 # The toolchain is rustup's; a non-login CI shell may not have it on PATH.
 if ! command -v cargo >/dev/null && [ -f "$HOME/.cargo/env" ]; then
