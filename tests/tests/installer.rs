@@ -48,18 +48,32 @@ fn dist() -> &'static Path {
         let mut c = Command::new(cargo);
         c.current_dir(workspace())
             .args(["run", "--locked", "-q", "-p", "installer", "--", "dist"])
-            .args(["--target", LINUX, "--target", WINDOWS, "--profile", &profile])
+            .args([
+                "--target",
+                LINUX,
+                "--target",
+                WINDOWS,
+                "--profile",
+                &profile,
+            ])
             .arg("--out")
             .arg(&out);
         let o = run(&mut c, None, BUILD_TIMEOUT);
         o.assert_success();
-        eprintln!("installer dist ({profile}) took {:.0?}:\n{}", o.elapsed, o.stdout);
+        eprintln!(
+            "installer dist ({profile}) took {:.0?}:\n{}",
+            o.elapsed, o.stdout
+        );
         out
     })
 }
 
 fn archive(target: &str) -> PathBuf {
-    let ext = if target.starts_with("windows") { "zip" } else { "tar.gz" };
+    let ext = if target.starts_with("windows") {
+        "zip"
+    } else {
+        "tar.gz"
+    };
     dist().join(format!("podman-remote-{}-{target}.{ext}", version()))
 }
 
@@ -125,7 +139,10 @@ fn dist_has_stable_names_checksums_and_a_static_binary() {
         "install.sh".into(),
         "install.ps1".into(),
     ] {
-        assert!(sums.lines().any(|l| l.ends_with(&format!("  {name}"))), "{name} missing:\n{sums}");
+        assert!(
+            sums.lines().any(|l| l.ends_with(&format!("  {name}"))),
+            "{name} missing:\n{sums}"
+        );
     }
     let mut c = Command::new("sha256sum");
     c.current_dir(d).args(["-c", "SHA256SUMS"]);
@@ -136,7 +153,9 @@ fn dist_has_stable_names_checksums_and_a_static_binary() {
     let mut c = Command::new("tar");
     c.arg("-xzf").arg(archive(LINUX)).arg("-C").arg(x.path());
     run(&mut c, None, T).assert_success();
-    let top = x.path().join(format!("podman-remote-{}-{LINUX}", version()));
+    let top = x
+        .path()
+        .join(format!("podman-remote-{}-{LINUX}", version()));
     let bin = top.join("bin/podman-remote");
     let mut c = Command::new("file");
     c.arg("-L").arg(&bin);
@@ -159,7 +178,10 @@ fn dist_has_stable_names_checksums_and_a_static_binary() {
     let size = fs::metadata(&bin).unwrap().len();
     eprintln!("linux-x86_64 binary: {size} bytes");
     if std::env::var("E2E_DIST_PROFILE").as_deref() == Ok("release") {
-        assert!(size <= 15 * 1024 * 1024, "release binary is {size} bytes, over 15 MiB");
+        assert!(
+            size <= 15 * 1024 * 1024,
+            "release binary is {size} bytes, over 15 MiB"
+        );
     }
     // Completions and man pages are in the archive, generated from the clap definitions.
     for f in [
@@ -172,9 +194,15 @@ fn dist_has_stable_names_checksums_and_a_static_binary() {
         assert!(top.join(f).is_file(), "{f} missing from the archive");
     }
     let page = fs::read_to_string(top.join("share/man/man1/podman-remote-run.1")).unwrap();
-    assert!(page.starts_with(".ie \\n(.g .ds Aq") || page.contains(".TH"), "{page}");
+    assert!(
+        page.starts_with(".ie \\n(.g .ds Aq") || page.contains(".TH"),
+        "{page}"
+    );
     assert!(page.contains("podman\\-remote\\-run") || page.contains("podman-remote-run"));
-    assert!(page.contains("\\-\\-detach") || page.contains("--detach"), "no --detach in run.1");
+    assert!(
+        page.contains("\\-\\-detach") || page.contains("--detach"),
+        "no --detach in run.1"
+    );
 }
 
 #[test]
@@ -197,7 +225,10 @@ fn install_sh_installs_a_working_client_and_uninstalls_it() {
     );
     o.assert_success().assert_stderr_contains("verified");
     let bin = prefix.join("bin/podman-remote");
-    assert_eq!(fs::metadata(&bin).unwrap().permissions().mode() & 0o777, 0o755);
+    assert_eq!(
+        fs::metadata(&bin).unwrap().permissions().mode() & 0o777,
+        0o755
+    );
     for link in ["podman", "docker"] {
         let l = prefix.join("bin").join(link);
         assert_eq!(fs::read_link(&l).unwrap(), Path::new("podman-remote"));
@@ -213,7 +244,9 @@ fn install_sh_installs_a_working_client_and_uninstalls_it() {
     }
     // No staging leftovers.
     assert!(
-        !tree(&prefix).iter().any(|p| p.contains(".podman-remote-stage")),
+        !tree(&prefix)
+            .iter()
+            .any(|p| p.contains(".podman-remote-stage")),
         "{:?}",
         tree(&prefix)
     );
@@ -232,7 +265,12 @@ fn install_sh_installs_a_working_client_and_uninstalls_it() {
     o.assert_success();
     let lines: Vec<&str> = o.stdout.lines().collect();
     assert_eq!(lines.first().copied(), Some("container"), "{o}");
-    assert!(lines.get(1).is_some_and(|l| l.split(' ').any(|w| w == "--detach")), "{o}");
+    assert!(
+        lines
+            .get(1)
+            .is_some_and(|l| l.split(' ').any(|w| w == "--detach")),
+        "{o}"
+    );
 
     // The installed binary against the engine, over SSH, through the `podman` link too.
     let home = w.home();
@@ -259,7 +297,10 @@ fn install_sh_installs_a_working_client_and_uninstalls_it() {
         commit.len() == 40 && commit.chars().all(|c| c.is_ascii_hexdigit()),
         "{commit:?}"
     );
-    assert!(!v.stdout.contains("Built:        Thu Jan  1 00:00:00 1970"), "{v}");
+    assert!(
+        !v.stdout.contains("Built:        Thu Jan  1 00:00:00 1970"),
+        "{v}"
+    );
 
     let name = unique("installed");
     let mut c = Command::new(prefix.join("bin/podman"));
@@ -267,19 +308,36 @@ fn install_sh_installs_a_working_client_and_uninstalls_it() {
         .envs(home.env())
         .args(["--url", &w.ssh_url(), "--identity"])
         .arg(&w.key)
-        .args(["run", "--rm", "--name", &name, &w.image, "echo", "hello from the installed binary"]);
+        .args([
+            "run",
+            "--rm",
+            "--name",
+            &name,
+            &w.image,
+            "echo",
+            "hello from the installed binary",
+        ]);
     run(&mut c, None, T)
         .assert_success()
         .assert_stdout_contains("hello from the installed binary");
 
     // Installing again (an upgrade in place) is allowed: the files are ours.
-    install(t.path(), &["--archive", a.to_str().unwrap(), "--prefix", prefix_s]).assert_success();
+    install(
+        t.path(),
+        &["--archive", a.to_str().unwrap(), "--prefix", prefix_s],
+    )
+    .assert_success();
     // That run did not ask for the links: they are gone, as the manifest says.
     assert!(fs::symlink_metadata(prefix.join("bin/podman")).is_err());
 
     let o = install(t.path(), &["--uninstall", "--prefix", prefix_s]);
-    o.assert_success().assert_stderr_contains("removed podman-remote");
-    assert_eq!(tree(&prefix), Vec::<String>::new(), "left behind after uninstall");
+    o.assert_success()
+        .assert_stderr_contains("removed podman-remote");
+    assert_eq!(
+        tree(&prefix),
+        Vec::<String>::new(),
+        "left behind after uninstall"
+    );
     // A second uninstall finds nothing and says so.
     install(t.path(), &["--uninstall", "--prefix", prefix_s])
         .assert_failure()
@@ -292,16 +350,30 @@ fn install_sh_from_a_release_url_picks_this_machines_archive() {
     let t = tmpdir(w, "url");
     let prefix = t.path().join("p");
     let url = format!("file://{}/", dist().display());
-    install(t.path(), &["--url", &url, "--prefix", prefix.to_str().unwrap(), "--no-man"])
-        .assert_success()
-        .assert_stderr_contains(&format!("podman-remote-{}-{LINUX}.tar.gz", version()));
+    install(
+        t.path(),
+        &[
+            "--url",
+            &url,
+            "--prefix",
+            prefix.to_str().unwrap(),
+            "--no-man",
+        ],
+    )
+    .assert_success()
+    .assert_stderr_contains(&format!("podman-remote-{}-{LINUX}.tar.gz", version()));
     let mut c = Command::new(prefix.join("bin/podman-remote"));
     c.arg("--version");
     run(&mut c, None, T)
         .assert_success()
         .assert_stdout_contains(&format!("podman-remote version {}", version()));
-    assert!(!prefix.join("share/man").exists(), "--no-man installed man pages");
-    assert!(prefix.join("share/zsh/site-functions/_podman-remote").is_file());
+    assert!(
+        !prefix.join("share/man").exists(),
+        "--no-man installed man pages"
+    );
+    assert!(prefix
+        .join("share/zsh/site-functions/_podman-remote")
+        .is_file());
 }
 
 #[test]
@@ -323,21 +395,38 @@ fn install_sh_refuses_bad_archives_and_installs_nothing() {
     let corrupt = corrupt_dir.join(&name);
     install(
         t.path(),
-        &["--archive", corrupt.to_str().unwrap(), "--prefix", prefix.to_str().unwrap()],
+        &[
+            "--archive",
+            corrupt.to_str().unwrap(),
+            "--prefix",
+            prefix.to_str().unwrap(),
+        ],
     )
     .assert_failure()
     .assert_stderr_contains("checksum mismatch")
     .assert_stderr_contains("nothing was installed");
-    assert!(!prefix.exists(), "the prefix was created: {:?}", tree(&prefix));
+    assert!(
+        !prefix.exists(),
+        "the prefix was created: {:?}",
+        tree(&prefix)
+    );
 
     // No checksum at all: refused too.
     let lone_dir = t.path().join("lone");
     fs::create_dir(&lone_dir).unwrap();
     fs::write(lone_dir.join(&name), &good).unwrap();
     let lone = lone_dir.join(&name);
-    install(t.path(), &["--archive", lone.to_str().unwrap(), "--prefix", prefix.to_str().unwrap()])
-        .assert_failure()
-        .assert_stderr_contains("refusing to install an unverified archive");
+    install(
+        t.path(),
+        &[
+            "--archive",
+            lone.to_str().unwrap(),
+            "--prefix",
+            prefix.to_str().unwrap(),
+        ],
+    )
+    .assert_failure()
+    .assert_stderr_contains("refusing to install an unverified archive");
     assert!(!prefix.exists());
 
     // Over an existing installation: a truncated archive whose checksum matches (a broken
@@ -345,7 +434,12 @@ fn install_sh_refuses_bad_archives_and_installs_nothing() {
     let good_archive = archive(LINUX);
     install(
         t.path(),
-        &["--archive", good_archive.to_str().unwrap(), "--prefix", prefix.to_str().unwrap()],
+        &[
+            "--archive",
+            good_archive.to_str().unwrap(),
+            "--prefix",
+            prefix.to_str().unwrap(),
+        ],
     )
     .assert_success();
     let before = tree(&prefix);
@@ -373,7 +467,11 @@ fn install_sh_refuses_bad_archives_and_installs_nothing() {
     assert_eq!(sha256(&prefix.join("bin/podman-remote")), bin_hash);
 
     // A `podman` that is not ours is not overwritten, and nothing else changes either.
-    fs::write(prefix.join("bin/podman"), "#!/bin/sh\necho the real podman\n").unwrap();
+    fs::write(
+        prefix.join("bin/podman"),
+        "#!/bin/sh\necho the real podman\n",
+    )
+    .unwrap();
     let before = tree(&prefix);
     install(
         t.path(),
@@ -394,11 +492,21 @@ fn install_sh_refuses_bad_archives_and_installs_nothing() {
     );
 
     // An archive for another machine is refused by name before anything else.
-    let other = t.path().join(format!("podman-remote-{}-linux-riscv64.tar.gz", version()));
+    let other = t
+        .path()
+        .join(format!("podman-remote-{}-linux-riscv64.tar.gz", version()));
     fs::write(&other, &good).unwrap();
-    install(t.path(), &["--archive", other.to_str().unwrap(), "--prefix", prefix.to_str().unwrap()])
-        .assert_failure()
-        .assert_stderr_contains("not a podman-remote release archive for this machine");
+    install(
+        t.path(),
+        &[
+            "--archive",
+            other.to_str().unwrap(),
+            "--prefix",
+            prefix.to_str().unwrap(),
+        ],
+    )
+    .assert_failure()
+    .assert_stderr_contains("not a podman-remote release archive for this machine");
 }
 
 /// A private Wine prefix (first start creates it: slow) and the unpacked Windows archive.
@@ -421,7 +529,9 @@ impl Wine {
             .join(format!("podman-remote-{}-{WINDOWS}", version()))
             .join("podman-remote.exe");
         assert!(exe.is_file());
-        assert!(exe.with_file_name("completions/podman-remote.ps1").is_file());
+        assert!(exe
+            .with_file_name("completions/podman-remote.ps1")
+            .is_file());
         Wine {
             _dir: dir,
             prefix,
@@ -469,7 +579,11 @@ fn windows_exe_runs_under_wine_and_reaches_the_engine_over_ssh() {
         _ => panic!("machine list under Wine: {m}"),
     }
 
-    let c = run(&mut wine.cmd(&["completion", "powershell"]), None, WINE_TIMEOUT);
+    let c = run(
+        &mut wine.cmd(&["completion", "powershell"]),
+        None,
+        WINE_TIMEOUT,
+    );
     c.assert_success()
         .assert_stdout_contains("Register-ArgumentCompleter");
 
