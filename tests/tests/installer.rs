@@ -189,7 +189,7 @@ fn dist_has_stable_names_checksums_and_a_static_binary() {
         "share/zsh/site-functions/_podman-remote",
         "share/fish/vendor_completions.d/podman-remote.fish",
         "share/man/man1/podman-remote.1",
-        "share/man/man1/podman-remote-container-ls.1",
+        "share/man/man1/podman-remote-container-ps.1",
     ] {
         assert!(top.join(f).is_file(), "{f} missing from the archive");
     }
@@ -251,14 +251,16 @@ fn install_sh_installs_a_working_client_and_uninstalls_it() {
         tree(&prefix)
     );
 
-    // The installed bash completion completes subcommands and their flags.
+    // The installed bash completion registers itself for the command and completes
+    // subcommands and their flags.
     let comp = prefix.join("share/bash-completion/completions/podman-remote");
     let mut c = Command::new("bash");
     c.arg("-c").arg(format!(
-        "source '{}'; COMP_WORDS=(podman-remote cont); COMP_CWORD=1; \
-         _podman-remote podman-remote cont podman-remote; echo \"${{COMPREPLY[@]}}\"; \
+        "source '{}'; f=$(complete -p podman-remote | sed -n 's/.*-F \\([^ ]*\\).*/\\1/p'); \
+         COMP_WORDS=(podman-remote cont); COMP_CWORD=1; \
+         $f podman-remote cont podman-remote; echo \"${{COMPREPLY[@]}}\"; \
          COMP_WORDS=(podman-remote run --det); COMP_CWORD=2; \
-         _podman-remote podman-remote --det run; echo \"${{COMPREPLY[@]}}\"",
+         $f podman-remote --det run; echo \"${{COMPREPLY[@]}}\"",
         comp.display()
     ));
     let o = run(&mut c, None, T);
@@ -521,6 +523,33 @@ impl Wine {
         let dir = tmpdir(w, "wine");
         let prefix = dir.path().join("wineprefix");
         fs::create_dir(&prefix).unwrap();
+        let mut c = Command::new("wineboot");
+        c.arg("--init")
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("HOME", dir.path())
+            .env("WINEPREFIX", &prefix)
+            .env("WINEDEBUG", "-all")
+            .env("WINEDLLOVERRIDES", "mscoree,mshtml=");
+        run(&mut c, None, WINE_TIMEOUT);
+        // Rust's std (1.78+) draws randomness from bcryptprimitives.dll's ProcessPrng, which
+        // every Windows 10+ has but Debian 12's Wine 8.0 lacks ("Library bcryptprimitives.dll
+        // not found", status c0000135). Give this private prefix that one function, on top of
+        // advapi32's RtlGenRandom; the exe under test is left exactly as shipped.
+        let shim = dir.path().join("bcryptprimitives.c");
+        fs::write(&shim, PROCESS_PRNG_SHIM).unwrap();
+        let system32 = prefix.join("drive_c/windows/system32");
+        assert!(
+            system32.is_dir(),
+            "wineboot did not create {}",
+            system32.display()
+        );
+        let mut c = Command::new("x86_64-w64-mingw32-gcc");
+        c.args(["-shared", "-O2", "-o"])
+            .arg(system32.join("bcryptprimitives.dll"))
+            .arg(&shim)
+            .arg("-ladvapi32");
+        run(&mut c, None, T).assert_success();
         let mut c = Command::new("unzip");
         c.arg("-q").arg(archive(WINDOWS)).arg("-d").arg(dir.path());
         run(&mut c, None, T).assert_success();
@@ -552,6 +581,20 @@ impl Wine {
         c
     }
 }
+
+const PROCESS_PRNG_SHIM: &str = r#"
+#include <windows.h>
+#include <ntsecapi.h>
+BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T len) {
+    while (len > 0) {
+        ULONG n = len > 0x10000000 ? 0x10000000 : (ULONG)len;
+        if (!RtlGenRandom(data, n)) return FALSE;
+        data += n;
+        len -= n;
+    }
+    return TRUE;
+}
+"#;
 
 /// `Z:\…`: how a Windows program under Wine names a Unix path.
 fn wine_path(p: &Path) -> String {
