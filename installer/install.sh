@@ -170,7 +170,9 @@ cleanup() {
     fi
 }
 trap cleanup EXIT
+trap 'exit 129' HUP
 trap 'exit 130' INT
+trap 'exit 141' PIPE
 trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- source
@@ -341,6 +343,11 @@ while IFS= read -r rel; do
         prune_dirs "$PREFIX/$rel"
     fi
 done <"$WORK/previous"
+
+# Done: the staging directory goes before anything is printed (a closed stdout must not
+# leave it behind).
+rm -rf "$STAGE"
+STAGE=""
 
 say "installed $(head -n 1 "$WORK/version") into $PREFIX"
 case ":${PATH:-}:" in
