@@ -56,6 +56,8 @@ apt-get update
 #   python3         `python3 -m http.server` serves URL build contexts and archives for
 #                   `build URL`, `import URL` and `load -i URL` in the e2e tests.
 #   curl            bench/image-transfer.sh times the engine alone on its unix socket.
+#   unzip, curl     the installer test unpacks the Windows .zip for Wine and installs
+#                   with install.sh from a (file://) release URL, which it fetches with curl.
 #
 # Deliberately not installed: uidmap, slirp4netns, fuse-overlayfs, buildah,
 # dbus-user-session (rootless podman only; the tests run rootful with the
@@ -68,7 +70,7 @@ apt-get install -y --no-install-recommends --allow-downgrades \
     docker-registry apache2-utils openssl \
     hyperfine musl-tools gcc-mingw-w64-x86-64 ca-certificates \
     qemu-system-x86 ovmf debootstrap dosfstools mtools systemd-boot-efi xz-utils zstd fdisk \
-    ignition iproute2 wine wine64 gcc-aarch64-linux-gnu file git python3 curl \
+    ignition iproute2 wine wine64 gcc-aarch64-linux-gnu file git python3 curl unzip \
     "qemu-utils=$qemu_version"
 
 # The Docker CLI, which the server tests (tests/tests/server.rs) point at our API socket.

@@ -73,13 +73,20 @@ fn client_version(api: &str) -> Value {
     json!({
         "APIVersion": api,
         "Version": env!("CARGO_PKG_VERSION"),
-        "GoVersion": "n/a (podman-remote is written in Rust)",
-        "GitCommit": "",
-        "BuiltTime": ansic(0),
-        "Built": 0,
+        // The field keeps podman's name; the compiler that built us is the useful fact here.
+        "GoVersion": env!("PODMAN_REMOTE_RUSTC"),
+        "GitCommit": env!("PODMAN_REMOTE_GIT_COMMIT"),
+        "BuiltTime": ansic(build_epoch()),
+        "Built": build_epoch(),
         "OsArch": format!("{}/{}", std::env::consts::OS, go_arch()),
         "Os": std::env::consts::OS,
     })
+}
+
+/// When this binary was built, as embedded by build.rs (SOURCE_DATE_EPOCH, else the commit's
+/// time, so that rebuilding a commit gives the same binary).
+fn build_epoch() -> i64 {
+    env!("PODMAN_REMOTE_BUILD_EPOCH").parse().unwrap_or(0)
 }
 
 fn go_arch() -> &'static str {
