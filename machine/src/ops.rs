@@ -56,6 +56,9 @@ pub struct SetOptions {
     pub rootful: Option<bool>,
 }
 
+/// Starts the detached watcher process of a machine (the CLI re-executes itself).
+pub type WatcherSpawner<'a> = &'a dyn Fn(&str) -> Result<()>;
+
 /// What `start` achieved, for the CLI's messages.
 #[derive(Debug, Clone)]
 pub struct Started {
@@ -505,11 +508,7 @@ impl Machines {
 
     /// `start`: boot, wait for the ready signal and an SSH login, set the clock, start the
     /// watcher and the API server.
-    pub async fn start(
-        &self,
-        name: &str,
-        watcher: Option<&dyn Fn(&str) -> Result<()>>,
-    ) -> Result<Started> {
+    pub async fn start(&self, name: &str, watcher: Option<WatcherSpawner<'_>>) -> Result<Started> {
         self.load(name)?;
         let _l = self.lock(name, Duration::ZERO)?;
         let mut mc = self.load(name)?;

@@ -70,6 +70,11 @@ impl Env {
             .env("XDG_CONFIG_HOME", h.join(".config"))
             .env("XDG_DATA_HOME", h.join(".local/share"))
             .env("XDG_RUNTIME_DIR", h.join("run"))
+            // Root's podman 4 connection file is /etc/containers/containers.conf otherwise.
+            .env(
+                "CONTAINERS_CONF",
+                h.join(".config/containers/containers.conf"),
+            )
             .env("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
             .env("USER", "root")
             .env("LANG", "C")
@@ -447,13 +452,23 @@ fn bad_cases_without_booting() {
     assert!(!conns.stdout.contains("bad"), "{conns}");
 
     // Disk shrink: smaller than the image, and set below the current size.
+    let big = env.path().join("big.qcow2");
+    run(
+        Command::new("qemu-img")
+            .args(["create", "-q", "-f", "qcow2"])
+            .arg(&big)
+            .arg("3G"),
+        None,
+        CMD,
+    )
+    .assert_success();
     let o = env.pr(&[
         "machine",
         "init",
         "--image",
-        img.to_str().unwrap(),
+        big.to_str().unwrap(),
         "--disk-size",
-        "1",
+        "2",
         "tiny",
     ]);
     assert_eq!(o.status, 125, "{o}");
