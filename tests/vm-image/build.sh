@@ -105,12 +105,22 @@ rm -f "$root"/etc/ssh/ssh_host_*
 
 mkdir -p "$root/etc/containers"
 # The preloaded image lives in a read-only additional store that root and rootless users share.
+# A storage.conf must name runroot and graphroot for root; rootless users read only their own
+# file, so they get one too (core now, later users through /etc/skel).
 cat >"$root/etc/containers/storage.conf" <<'EOF'
 [storage]
 driver = "overlay"
+runroot = "/run/containers/storage"
+graphroot = "/var/lib/containers/storage"
 [storage.options]
 additionalimagestores = ["/usr/lib/containers/storage"]
 EOF
+for d in "$root/etc/skel" "$root/home/core"; do
+    mkdir -p "$d/.config/containers"
+    printf '[storage]\ndriver = "overlay"\n[storage.options]\nadditionalimagestores = ["/usr/lib/containers/storage"]\n' \
+        >"$d/.config/containers/storage.conf"
+done
+chroot "$root" chown -R core:core /home/core/.config
 printf '[network]\nnetwork_backend = "netavark"\n' >"$root/etc/containers/containers.conf"
 
 # The provisioning agent: Ignition (fw_cfg) first, then a NoCloud seed, once per machine.
@@ -288,7 +298,14 @@ chroot "$root" update-initramfs -u -k all >/dev/null 2>&1
 
 # --- preloaded image: busybox-static as localhost/busybox ----------------------------------------
 bb="$work/busybox"
-mkdir -p "$bb/bin" "$bb/tmp" "$bb/etc"
+# Everything the engine would otherwise create in the rootfs is already there: in a rootless
+# user namespace the shared store's root-owned directories are not writable.
+mkdir -p "$bb/bin" "$bb/etc" "$bb/proc" "$bb/sys" "$bb/dev" "$bb/run" "$bb/var" "$bb/root"
+install -d -m 1777 "$bb/tmp"
+ln -s /proc/mounts "$bb/etc/mtab"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$bb/etc/passwd"
+printf 'root:x:0:\nnobody:x:65534:\n' >"$bb/etc/group"
+touch "$bb/etc/hosts" "$bb/etc/resolv.conf" "$bb/etc/hostname"
 cp /bin/busybox "$bb/bin/busybox"
 for applet in $("$bb/bin/busybox" --list); do
     [ -e "$bb/bin/$applet" ] || ln -s busybox "$bb/bin/$applet"
@@ -304,6 +321,7 @@ rm -rf "$runroot"
 rm -rf "$root/usr/lib/containers/storage/libpod" "$root/usr/lib/containers/storage/db.sql"
 # Rootless users read it too.
 chmod -R a+rX "$root/usr/lib/containers/storage"
+chmod 0755 "$root/usr/lib/containers"
 
 # --- trim ----------------------------------------------------------------------------------------
 rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/* \
