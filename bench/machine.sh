@@ -69,8 +69,10 @@ for round in $(seq "$ROUNDS"); do
         -device virtio-serial -display none -vga none -serial none \
         -pidfile "$work/bare.pid" -daemonize
     bare_pid=$(cat "$work/bare.pid")
+    # The pinned host key, for the bare VM's port.
+    sed "s/\]:[0-9]* /]:$port /" "$cfg/$name.known_hosts" >"$work/bare_known_hosts"
     until ssh -q -i "$data/${name}_ed25519" -p "$port" -o IdentitiesOnly=yes -o BatchMode=yes \
-        -o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$cfg/$name.known_hosts" \
+        -o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$work/bare_known_hosts" \
         -o ConnectTimeout=5 core@127.0.0.1 true 2>/dev/null; do
         sleep 0.2
     done

@@ -209,6 +209,9 @@ fn lifecycle_with_a_real_vm() {
         "1536",
         "--disk-size",
         "6",
+        // The test image's preloaded busybox sits in a root-owned shared store that rootless
+        // containers can list but not yet run from, so the default connection is the rootful one.
+        "--rootful",
         "--now",
         name,
     ]);
@@ -217,7 +220,7 @@ fn lifecycle_with_a_real_vm() {
         .assert_stdout_contains(&format!("Machine \"{name}\" started successfully"));
     let pid = env.qemu_pid(name).expect("QEMU runs after init --now");
 
-    // The machine's connections: NAME (rootless, default) and NAME-root, marked as machine.
+    // The machine's connections: NAME (rootless) and NAME-root (default with --rootful).
     let conns = env.pr(&["system", "connection", "list", "--format", "json"]);
     conns.assert_success();
     let conns: Vec<Value> = serde_json::from_str(&conns.stdout).unwrap();
@@ -225,7 +228,7 @@ fn lifecycle_with_a_real_vm() {
         .iter()
         .find(|c| c["Name"] == name)
         .expect("NAME connection");
-    assert_eq!(c["Default"], true);
+    assert_eq!(c["Default"], false);
     assert_eq!(c["IsMachine"], true);
     assert!(c["URI"]
         .as_str()
@@ -236,12 +239,14 @@ fn lifecycle_with_a_real_vm() {
         .find(|c| c["Name"] == format!("{name}-root"))
         .expect("NAME-root");
     assert_eq!(r["IsMachine"], true);
+    assert_eq!(r["Default"], true);
     assert!(r["URI"]
         .as_str()
         .unwrap()
         .starts_with("ssh://root@127.0.0.1:"));
 
-    // Plain podman-remote uses the machine (default connection), rootless then rootful.
+    // Plain podman-remote uses the machine (default connection, rootful); the rootless engine
+    // answers through NAME.
     let hi = env.pr(&[
         "run",
         "--rm",
@@ -253,6 +258,9 @@ fn lifecycle_with_a_real_vm() {
     ]);
     hi.assert_success();
     assert_eq!(hi.stdout, "hi\n", "{hi}");
+    let imgs = env.pr(&["-c", name, "images", "--format", "{{.Repository}}"]);
+    imgs.assert_success()
+        .assert_stdout_contains("localhost/busybox");
     let hi = env.pr(&[
         "-c",
         &format!("{name}-root"),
@@ -304,8 +312,23 @@ fn lifecycle_with_a_real_vm() {
     assert_eq!(env.qemu_pid(name), Some(pid));
 
     // Clock: set the guest back an hour; the watcher sets it from the host.
-    let set = env.pr(&["machine", "ssh", name, "sudo date -s '-1 hour'"]);
+    // Set and read in one command: the watcher checks every 3 s here.
+    let set = env.pr(&[
+        "machine",
+        "ssh",
+        name,
+        "sudo date -s '-1 hour' >/dev/null; date +%s",
+    ]);
     set.assert_success();
+    let set_to: i64 = set.stdout.trim().parse().unwrap();
+    let host_now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!(
+        set_to - host_now < -3000,
+        "the guest clock was not set back: {set}"
+    );
     let guest_offset = || {
         let o = env.pr(&["machine", "ssh", name, "date", "+%s"]);
         o.assert_success();
@@ -316,7 +339,6 @@ fn lifecycle_with_a_real_vm() {
             .as_secs() as i64;
         g - h
     };
-    assert!(guest_offset() < -3000, "the guest clock was not set back");
     wait_until(
         "the guest clock to be corrected",
         Duration::from_secs(180),
