@@ -98,6 +98,12 @@ impl GlobalOpts {
         let opts = ConnectOptions {
             identity: sel.identity.as_ref().map(PathBuf::from),
             interactive: None,
+            // A machine's guest host key is pinned with the machine, not in ~/.ssh/known_hosts.
+            pinned_known_hosts: if sel.is_machine {
+                podman_machine::ops::pinned_known_hosts(&sel.uri)
+            } else {
+                None
+            },
         };
         let transport = bindings::transport::open(&url, &opts).await?;
         Ok(ApiClient::connect(transport).await?)

@@ -92,7 +92,7 @@ OnFailureJobMode=isolate\n\
 [Service]\n\
 Type=oneshot\n\
 RemainAfterExit=yes\n\
-ExecStart=/bin/sh -c 'p=/dev/virtio-ports/org.fedoraproject.port.0; for i in $(seq 60); do [ -e $p ] && break; sleep 0.5; done; echo Ready >$p'\n\
+ExecStart=/bin/sh -c 'p=/dev/virtio-ports/org.fedoraproject.port.0; for i in $(seq 60); do [ -e $p ] && break; sleep 0.5; done; timeout 20 sh -c \"echo Ready >$p\"'\n\
 [Install]\n\
 RequiredBy=default.target\n";
 

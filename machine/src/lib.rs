@@ -4,14 +4,19 @@
 //! ([`config`], [`dirs`]), Ignition and cloud-init provisioning, image acquisition and the
 //! high-level operations the CLI calls ([`ops`]).
 
+pub mod api;
+pub mod clock;
 pub mod cloudinit;
 
 pub mod config;
 pub mod dirs;
+pub mod guest;
 
 pub mod ignition;
+pub mod image;
 
 pub mod lock;
+pub mod ops;
 
 pub mod provider;
 #[cfg(unix)]
@@ -136,7 +141,6 @@ pub fn find_program(name: &str) -> Option<PathBuf> {
         .find(|c| c.is_file())
 }
 
-#[allow(dead_code)]
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

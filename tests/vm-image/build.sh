@@ -51,6 +51,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 root="$work/root"
 
 pkgs=linux-image-cloud-amd64,initramfs-tools,zstd,systemd-sysv,udev,dbus,libpam-systemd,kmod
@@ -103,14 +104,46 @@ EOF
 rm -f "$root"/etc/ssh/ssh_host_*
 
 mkdir -p "$root/etc/containers"
-printf '[storage]\ndriver = "overlay"\n' >"$root/etc/containers/storage.conf"
+# The preloaded image lives in a read-only additional store that root and rootless users share.
+# A storage.conf must name runroot and graphroot for root; rootless users read only their own
+# file, so they get one too (core now, later users through /etc/skel).
+cat >"$root/etc/containers/storage.conf" <<'EOF'
+[storage]
+driver = "overlay"
+runroot = "/run/containers/storage"
+graphroot = "/var/lib/containers/storage"
+[storage.options]
+additionalimagestores = ["/usr/lib/containers/storage"]
+EOF
+for d in "$root/etc/skel" "$root/home/core"; do
+    mkdir -p "$d/.config/containers"
+    printf '[storage]\ndriver = "overlay"\n[storage.options]\nadditionalimagestores = ["/usr/lib/containers/storage"]\n' \
+        >"$d/.config/containers/storage.conf"
+done
+chroot "$root" chown -R core:core /home/core/.config
 printf '[network]\nnetwork_backend = "netavark"\n' >"$root/etc/containers/containers.conf"
 
 # The provisioning agent: Ignition (fw_cfg) first, then a NoCloud seed, once per machine.
+mkdir -p "$root/usr/local/lib/machine-provision"
+# One jq run turns the Ignition JSON into shell calls: under TCG every process costs ~0.5 s.
+cat >"$root/usr/local/lib/machine-provision/ign2sh.jq" <<'EOF'
+def q: tostring | @sh;
+def flag(f): if f == null then "" else (f | tostring) end;
+((.passwd.users // [])[] | select(.shouldExist != false) |
+  "ign_user \(.name|q) \(flag(.uid)|q) \(((.groups // []) | join(","))|q) \(((.sshAuthorizedKeys // []) | join("\n"))|q)"),
+((.storage.directories // [])[] |
+  "ign_dir \(.path|q) \((.mode // 493)|q) \((.user.name // "root")|q) \((.group.name // .user.name // "root")|q)"),
+((.storage.files // [])[] |
+  "ign_file \(.path|q) \((.mode // 420)|q) \((.user.name // "root")|q) \((.group.name // .user.name // "root")|q) \((.contents.source // "data:,")|q)"),
+((.storage.links // [])[] |
+  "ign_link \(.path|q) \(.target|q)"),
+((.systemd.units // [])[] |
+  "ign_unit \(.name|q) \(flag(.enabled)|q) \(flag(.mask)|q) \((if has("contents") then "1" else "0" end)|q) \((.contents // "")|q)")
+EOF
 cat >"$root/usr/local/sbin/machine-provision" <<'EOF'
 #!/bin/bash
-# Applies podman machine's Ignition subset: passwd.users, storage.directories/files/links,
-# systemd.units. Data URLs: `data:;base64,...` and `data:,<percent-encoded>`.
+# Applies podman machine's Ignition subset (passwd.users, storage.directories/files/links,
+# systemd.units; data: URLs) from fw_cfg, or SSH keys from a NoCloud `cidata` seed.
 set -u
 ign=/sys/firmware/qemu_fw_cfg/by_name/opt/com.coreos/config/raw
 log() { echo "machine-provision: $*" >&2; }
@@ -121,75 +154,78 @@ decode_url() {
     *) log "unsupported source ${1:0:40}"; return 1 ;;
     esac
 }
+START_UNITS=()
+ign_user() {
+    local name=$1 uid=$2 groups=$3 keys=$4 home g
+    if ! id "$name" >/dev/null 2>&1; then
+        useradd -m -s /bin/bash ${uid:+-u "$uid"} "$name"
+        echo "$name ALL=(ALL) NOPASSWD: ALL" >"/etc/sudoers.d/90-$name"
+        chmod 0440 "/etc/sudoers.d/90-$name"
+    fi
+    for g in ${groups//,/ }; do
+        getent group "$g" >/dev/null && usermod -aG "$g" "$name"
+    done
+    home=$(getent passwd "$name" | cut -d: -f6)
+    install -d -m 0700 -o "$name" -g "$(id -g "$name")" "$home/.ssh"
+    printf '%s\n' "$keys" >"$home/.ssh/authorized_keys"
+    chown "$name:$(id -g "$name")" "$home/.ssh/authorized_keys"
+    chmod 0600 "$home/.ssh/authorized_keys"
+}
+ign_dir() {
+    mkdir -p "$1"
+    chmod "$(printf '%o' "$2")" "$1"
+    chown "$3:$4" "$1" 2>/dev/null || true
+}
+ign_file() {
+    local path=$1
+    mkdir -p "${path%/*}"
+    decode_url "$5" >"$path.tmp" || { rm -f "$path.tmp"; return 0; }
+    chmod "$(printf '%o' "$2")" "$path.tmp"
+    chown "$3:$4" "$path.tmp" 2>/dev/null || true
+    mv -f "$path.tmp" "$path"
+}
+ign_link() {
+    mkdir -p "${1%/*}"
+    ln -sfn "$2" "$1"
+}
+ign_unit() {
+    [ "$4" = 1 ] && printf '%s' "$5" >"/etc/systemd/system/$1"
+    case "$2" in
+    true) START_UNITS+=("$1") ;;
+    false) systemctl disable "$1" 2>/dev/null || true ;;
+    esac
+    [ "$3" = true ] && systemctl mask "$1"
+    return 0
+}
 apply_ignition() {
-    local f=$1 n i name uid home key path mode target
-    jq -e '.ignition.version | startswith("3.")' "$f" >/dev/null || { log "not Ignition v3"; return 1; }
-    n=$(jq '.passwd.users // [] | length' "$f")
-    for ((i = 0; i < n; i++)); do
-        name=$(jq -r ".passwd.users[$i].name" "$f")
-        [ "$(jq -r ".passwd.users[$i].shouldExist // true" "$f")" = false ] && continue
-        if ! id "$name" >/dev/null 2>&1; then
-            uid=$(jq -r ".passwd.users[$i].uid // empty" "$f")
-            useradd -m -s /bin/bash ${uid:+-u "$uid"} "$name"
-            echo "$name ALL=(ALL) NOPASSWD: ALL" >"/etc/sudoers.d/90-$name"
-            chmod 0440 "/etc/sudoers.d/90-$name"
-        fi
-        for g in $(jq -r ".passwd.users[$i].groups // [] | .[]" "$f"); do
-            getent group "$g" >/dev/null && usermod -aG "$g" "$name"
-        done
-        home=$(getent passwd "$name" | cut -d: -f6)
-        install -d -m 0700 -o "$name" -g "$(id -g "$name")" "$home/.ssh"
-        jq -r ".passwd.users[$i].sshAuthorizedKeys // [] | .[]" "$f" >"$home/.ssh/authorized_keys"
-        chown "$name:$(id -g "$name")" "$home/.ssh/authorized_keys"
-        chmod 0600 "$home/.ssh/authorized_keys"
-    done
-    jq -c '.storage.directories // [] | .[]' "$f" | while read -r d; do
-        path=$(jq -r .path <<<"$d")
-        mkdir -p "$path"
-        chown "$(jq -r '.user.name // "root"' <<<"$d"):$(jq -r '.group.name // .user.name // "root"' <<<"$d")" "$path" 2>/dev/null || true
-    done
-    jq -c '.storage.files // [] | .[]' "$f" | while read -r fl; do
-        path=$(jq -r .path <<<"$fl")
-        mkdir -p "$(dirname "$path")"
-        if [ -e "$path" ] && [ "$(jq -r '.overwrite // false' <<<"$fl")" != true ] && \
-           [ "$(jq -r '.contents.source // empty' <<<"$fl")" = "" ]; then continue; fi
-        decode_url "$(jq -r '.contents.source // "data:,"' <<<"$fl")" >"$path.tmp" || continue
-        mode=$(jq -r '.mode // 420' <<<"$fl")
-        chmod "$(printf '%o' "$mode")" "$path.tmp"
-        chown "$(jq -r '.user.name // "root"' <<<"$fl"):$(jq -r '.group.name // .user.name // "root"' <<<"$fl")" "$path.tmp" 2>/dev/null || true
-        mv -f "$path.tmp" "$path"
-    done
-    jq -c '.storage.links // [] | .[]' "$f" | while read -r l; do
-        path=$(jq -r .path <<<"$l"); target=$(jq -r .target <<<"$l")
-        mkdir -p "$(dirname "$path")"
-        ln -sfn "$target" "$path"
-    done
-    local start=()
-    while read -r u; do
-        name=$(jq -r .name <<<"$u")
-        if jq -e 'has("contents")' <<<"$u" >/dev/null; then
-            jq -r .contents <<<"$u" >"/etc/systemd/system/$name"
-        fi
-        case "$(jq -r '.enabled // "unset"' <<<"$u")" in
-        true) start+=("$name") ;;
-        false) systemctl disable "$name" 2>/dev/null || true ;;
-        esac
-        [ "$(jq -r '.mask // false' <<<"$u")" = true ] && systemctl mask "$name"
-    done < <(jq -c '.systemd.units // [] | .[]' "$f")
+    local script
+    jq -e '.ignition.version | startswith("3.")' "$1" >/dev/null || { log "not Ignition v3"; return 1; }
+    script=$(jq -r -f /usr/local/lib/machine-provision/ign2sh.jq "$1") || return 1
+    eval "$script"
     systemctl daemon-reload
-    for u in "${start[@]}"; do
-        systemctl enable "$u" || true
+    for u in "${START_UNITS[@]}"; do
+        systemctl enable "$u" 2>/dev/null || true
         # Ignition enables units before systemd's first transaction; here boot is under way.
         systemctl start --no-block "$u" || true
     done
     return 0
 }
 apply_nocloud() {
-    local dev dir keys
+    local dev dir keys ud
     dev=$(blkid -L cidata 2>/dev/null || blkid -L CIDATA 2>/dev/null) || return 1
     dir=$(mktemp -d)
     mount -o ro "$dev" "$dir" || return 1
-    keys=$(sed -n 's/^ *- *\(ssh-[a-z0-9-]* .*\)$/\1/p' "$dir/user-data")
+    ud=$(tail -n +2 "$dir/user-data")
+    # podman-remote writes user-data as JSON after the #cloud-config line; YAML lists too.
+    if jq -e . >/dev/null 2>&1 <<<"$ud"; then
+        keys=$(jq -r '[.ssh_authorized_keys[]?, .users[]?.ssh_authorized_keys[]?] | unique | .[]' <<<"$ud")
+        if jq -e '.ssh_keys.ed25519_private' >/dev/null 2>&1 <<<"$ud"; then
+            (umask 077; jq -r '.ssh_keys.ed25519_private' <<<"$ud" >/etc/ssh/ssh_host_ed25519_key)
+            jq -r '.ssh_keys.ed25519_public' <<<"$ud" >/etc/ssh/ssh_host_ed25519_key.pub
+        fi
+    else
+        keys=$(sed -n 's/^ *- *\(ssh-[a-z0-9-]* .*\)$/\1/p' "$dir/user-data")
+    fi
     [ -f "$dir/meta-data" ] && sed -n 's/^local-hostname: *//p' "$dir/meta-data" | head -1 >/etc/hostname
     umount "$dir"
     for h in /root /home/core; do
@@ -220,7 +256,7 @@ cat >"$root/etc/systemd/system/machine-provision.service" <<'EOF'
 Description=Apply the machine's Ignition config or NoCloud seed (first boot)
 ConditionPathExists=!/var/lib/machine/provisioned
 After=local-fs.target systemd-remount-fs.service
-Before=ssh.service podman.socket user@1000.service systemd-user-sessions.service
+Before=ssh.service user@1000.service systemd-user-sessions.service
 [Service]
 Type=oneshot
 ExecStart=/usr/local/sbin/machine-provision
@@ -233,9 +269,11 @@ cat >"$root/etc/systemd/system/machine-ready.service" <<'EOF'
 [Unit]
 Description=Tell the host the machine is ready (virtio-serial)
 After=ssh.service podman.socket machine-provision.service
+# Ignition's own ready unit does it when the config brought one.
+ConditionPathExists=!/etc/systemd/system/ready.service
 [Service]
 Type=oneshot
-ExecStart=/bin/sh -c 'p=/dev/virtio-ports/org.fedoraproject.port.0; for i in $(seq 60); do [ -e $p ] && break; sleep 0.5; done; echo Ready >$p'
+ExecStart=/bin/sh -c 'p=/dev/virtio-ports/org.fedoraproject.port.0; for i in $(seq 60); do [ -e $p ] && break; sleep 0.5; done; timeout 20 sh -c "echo Ready >$p"'
 [Install]
 WantedBy=multi-user.target
 EOF
@@ -260,7 +298,14 @@ chroot "$root" update-initramfs -u -k all >/dev/null 2>&1
 
 # --- preloaded image: busybox-static as localhost/busybox ----------------------------------------
 bb="$work/busybox"
-mkdir -p "$bb/bin" "$bb/tmp" "$bb/etc"
+# Everything the engine would otherwise create in the rootfs is already there: in a rootless
+# user namespace the shared store's root-owned directories are not writable.
+mkdir -p "$bb/bin" "$bb/etc" "$bb/proc" "$bb/sys" "$bb/dev" "$bb/run" "$bb/var" "$bb/root"
+install -d -m 1777 "$bb/tmp"
+ln -s /proc/mounts "$bb/etc/mtab"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$bb/etc/passwd"
+printf 'root:x:0:\nnobody:x:65534:\n' >"$bb/etc/group"
+touch "$bb/etc/hosts" "$bb/etc/resolv.conf" "$bb/etc/hostname"
 cp /bin/busybox "$bb/bin/busybox"
 for applet in $("$bb/bin/busybox" --list); do
     [ -e "$bb/bin/$applet" ] || ln -s busybox "$bb/bin/$applet"
@@ -268,12 +313,15 @@ done
 tar -C "$bb" -cf "$work/busybox.tar" .
 # podman refuses a runroot path longer than 50 characters.
 runroot="$(mktemp -d /tmp/vmimg-rr.XXXXXX)"
-podman --root "$root/var/lib/containers/storage" --runroot "$runroot" \
+podman --root "$root/usr/lib/containers/storage" --runroot "$runroot" \
     --storage-driver overlay import --change 'CMD ["/bin/sh"]' \
-    "$work/busybox.tar" localhost/busybox:latest >/dev/null
+    "$work/busybox.tar" localhost/busybox:latest >/dev/null 2>&1
 rm -rf "$runroot"
 # The libpod database records build-host paths; the guest makes its own.
-rm -rf "$root/var/lib/containers/storage/libpod" "$root/var/lib/containers/storage/db.sql"
+rm -rf "$root/usr/lib/containers/storage/libpod" "$root/usr/lib/containers/storage/db.sql"
+# Rootless users read it too.
+chmod -R a+rX "$root/usr/lib/containers/storage"
+chmod 0755 "$root/usr/lib/containers"
 
 # --- trim ----------------------------------------------------------------------------------------
 rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/* \
@@ -300,7 +348,7 @@ mcopy -i "$esp" "$work/debian.conf" ::/loader/entries/debian.conf
 used_mb=$(du -sm "$root" | cut -f1)
 root_mb=$((used_mb * 13 / 10 + 300))
 rootimg="$work/root.ext4"
-mkfs.ext4 -q -L root -d "$root" "$rootimg" "${root_mb}M"
+mkfs.ext4 -q -L root -d "$root" "$rootimg" "${root_mb}M" >&2
 
 disk="$work/disk.raw"
 total_mb=$((1 + 64 + root_mb + 1))

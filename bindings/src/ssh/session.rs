@@ -45,6 +45,9 @@ pub struct ConnectOptions {
     pub identity: Option<PathBuf>,
     /// Allow prompts on the terminal; `None` = detect.
     pub interactive: Option<bool>,
+    /// A host key pinned for this connection (a machine's own known_hosts file): when set it is
+    /// the only file consulted, strictly, and nothing is written to the user's known_hosts.
+    pub pinned_known_hosts: Option<PathBuf>,
 }
 
 pub fn home_dir() -> PathBuf {
@@ -83,7 +86,7 @@ impl Target {
     /// over the config, the config's HostName replaces the alias (podman #27166 dropped it).
     pub fn resolve(url: &SshUrl, opts: &ConnectOptions, cfg: &SshConfig) -> Result<Target> {
         let interactive = opts.interactive.unwrap_or_else(auth::terminal_available);
-        Self::resolve_hop(
+        let mut target = Self::resolve_hop(
             &url.host,
             url.user.as_deref(),
             url.port,
@@ -92,7 +95,13 @@ impl Target {
             interactive,
             cfg,
             0,
-        )
+        )?;
+        if let Some(pinned) = &opts.pinned_known_hosts {
+            target.known_hosts_files = vec![pinned.clone()];
+            target.global_known_hosts_files.clear();
+            target.strict = StrictHostKeyChecking::Yes;
+        }
+        Ok(target)
     }
 
     #[allow(clippy::too_many_arguments)]

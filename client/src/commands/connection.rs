@@ -139,6 +139,7 @@ async fn add(reg: &Registry, a: AddArgs) -> Result<u8, Failure> {
                     &ConnectOptions {
                         identity: identity.as_ref().map(Into::into),
                         interactive: None,
+                        pinned_known_hosts: None,
                     },
                     &cfg,
                 )?;

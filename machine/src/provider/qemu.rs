@@ -3,7 +3,7 @@
 //! host port forwarded to the guest's sshd, Ignition through fw_cfg or a NoCloud seed, and
 //! `--volume` shares (virtiofs when virtiofsd exists, 9p otherwise).
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -866,7 +866,6 @@ pub fn probe_image(disk: &Path) -> Result<DiskFormat> {
 }
 
 fn wait_ready(dirs: &Dirs, mc: &MachineConfig, started: Instant, timeout: Duration) -> Result<()> {
-    let ready = dirs.ready_socket(&mc.name);
     let log = dirs.serial_log(&mc.name);
     let deadline = started + timeout;
     let died = || {
@@ -892,7 +891,8 @@ fn wait_ready(dirs: &Dirs, mc: &MachineConfig, started: Instant, timeout: Durati
         }
         #[cfg(unix)]
         {
-            if let Ok(s) = std::os::unix::net::UnixStream::connect(&ready) {
+            use std::io::{BufRead, BufReader};
+            if let Ok(s) = std::os::unix::net::UnixStream::connect(dirs.ready_socket(&mc.name)) {
                 // Read in short slices so a VM that dies or hangs is noticed.
                 let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
                 let mut r = BufReader::new(s);
@@ -928,17 +928,27 @@ fn spawn_virtiofsd(dirs: &Dirs, name: &str, m: &Mount, sock: &Path) -> Result<u3
         hint: "install the virtiofsd package".into(),
     })?;
     crate::remove_quiet(sock);
-    let child = Command::new(&bin)
-        .arg("--socket-path")
-        .arg(sock)
-        .arg("--shared-dir")
-        .arg(&m.source)
-        .args(["--sandbox", "none", "--cache", "auto"])
-        .args(if m.read_only {
-            vec!["--readonly"]
-        } else {
-            vec![]
-        })
+    let mut cmd = Command::new(&bin);
+    if bin.starts_with("/usr/lib/qemu") {
+        // QEMU's older C virtiofsd (Debian 12) takes FUSE-style options; read-only is then
+        // enforced by the guest's mount options.
+        cmd.arg(format!("--socket-path={}", sock.display()))
+            .arg("-o")
+            .arg(format!("source={}", m.source))
+            .args(["-o", "cache=auto", "-o", "sandbox=chroot"]);
+    } else {
+        cmd.arg("--socket-path")
+            .arg(sock)
+            .arg("--shared-dir")
+            .arg(&m.source)
+            .args(["--sandbox", "none", "--cache", "auto"])
+            .args(if m.read_only {
+                vec!["--readonly"]
+            } else {
+                vec![]
+            });
+    }
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -1,0 +1,535 @@
+//! `podman-remote machine`: real QEMU VMs (TCG here) booted from the project's own Debian image
+//! (tests/vm-image/build.sh, built and cached on first use; needs root and deb.debian.org).
+//!
+//! Its own test target, so the fast tests stay fast: `cargo test -p podman-e2e --test machine`.
+//! One VM at a time (a process-wide mutex), few boots: the lifecycle test reuses one machine
+//! through a sequence of steps. Every test has a private HOME/XDG dirs and kills its QEMU by
+//! pid file on teardown, even when an assertion fails.
+
+#![cfg(target_os = "linux")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use e2e::{podman_remote_bin, run, Output};
+use serde_json::Value;
+
+/// VMs are heavy under TCG on two cores: one at a time.
+static ONE_VM: Mutex<()> = Mutex::new(());
+
+const BOOT: Duration = Duration::from_secs(900);
+const CMD: Duration = Duration::from_secs(300);
+
+/// The test image: built by the project's script (cached by a hash of the script).
+fn image() -> &'static Path {
+    static IMG: OnceLock<PathBuf> = OnceLock::new();
+    IMG.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("vm-image/build.sh");
+        let out = run(
+            Command::new(&script).env("LANG", "C"),
+            None,
+            Duration::from_secs(1800),
+        );
+        out.assert_success();
+        let p = PathBuf::from(out.stdout.lines().last().unwrap_or_default().trim());
+        assert!(p.is_file(), "build.sh printed no image path:\n{out}");
+        p
+    })
+}
+
+/// A private home for one test, and the QEMU/watcher processes to kill on drop.
+struct Env {
+    dir: tempfile::TempDir,
+    extra: Vec<(String, String)>,
+}
+
+impl Env {
+    fn new() -> Env {
+        // Short path: unix socket names must fit in 108 bytes.
+        let dir = tempfile::Builder::new()
+            .prefix("pm")
+            .tempdir_in("/tmp")
+            .unwrap();
+        for d in ["run", ".config", ".local/share", ".ssh"] {
+            std::fs::create_dir_all(dir.path().join(d)).unwrap();
+        }
+        Env { dir, extra: vec![] }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new(podman_remote_bin());
+        let h = self.path();
+        c.env_clear()
+            .env("HOME", h)
+            .env("XDG_CONFIG_HOME", h.join(".config"))
+            .env("XDG_DATA_HOME", h.join(".local/share"))
+            .env("XDG_RUNTIME_DIR", h.join("run"))
+            // Root's podman 4 connection file is /etc/containers/containers.conf otherwise.
+            .env(
+                "CONTAINERS_CONF",
+                h.join(".config/containers/containers.conf"),
+            )
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+            .env("USER", "root")
+            .env("LANG", "C")
+            .env(
+                "PODMAN_REMOTE_MACHINE_BOOT_TIMEOUT",
+                BOOT.as_secs().to_string(),
+            )
+            .env("PODMAN_REMOTE_MACHINE_CLOCK_CHECK", "3");
+        for (k, v) in &self.extra {
+            c.env(k, v);
+        }
+        c
+    }
+
+    fn pr(&self, args: &[&str]) -> Output {
+        run(self.cmd().args(args), None, CMD)
+    }
+
+    fn pr_boot(&self, args: &[&str]) -> Output {
+        run(self.cmd().args(args), None, BOOT + Duration::from_secs(60))
+    }
+
+    fn runtime(&self) -> PathBuf {
+        self.path().join("run/podman")
+    }
+
+    fn qemu_pid(&self, name: &str) -> Option<i32> {
+        let pid: i32 = std::fs::read_to_string(self.runtime().join(format!("{name}_vm.pid")))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        // Only our QEMU: its command line names our runtime dir.
+        String::from_utf8_lossy(&cmdline)
+            .contains(&self.runtime().display().to_string())
+            .then_some(pid)
+    }
+
+    fn config_dir(&self) -> PathBuf {
+        self.path().join(".config/containers/podman/machine/qemu")
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.path()
+            .join(".local/share/containers/podman/machine/qemu")
+    }
+
+    fn list(&self) -> Vec<Value> {
+        let out = self.pr(&["machine", "list", "--format", "json"]);
+        out.assert_success();
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}:\n{out}"))
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        // Kill whatever QEMU and watcher this home started, whatever state the test left.
+        let Ok(rd) = std::fs::read_dir(self.runtime()) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let f = e.file_name().to_string_lossy().to_string();
+            if !(f.ends_with("_vm.pid") || f.ends_with("_watch.pid")) {
+                continue;
+            }
+            let Ok(pid) = std::fs::read_to_string(e.path()) else {
+                continue;
+            };
+            let Ok(pid) = pid.trim().parse::<i32>() else {
+                continue;
+            };
+            let ours = std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| {
+                    let c = String::from_utf8_lossy(&c);
+                    c.contains(&self.runtime().display().to_string()) || c.contains("__watch")
+                })
+                .unwrap_or(false);
+            if ours {
+                // SAFETY: kill(2) on a pid whose command line shows it is this test's.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+            }
+        }
+    }
+}
+
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            !s.rsplit_once(')')
+                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
+fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn machine<'a>(list: &'a [Value], name: &str) -> &'a Value {
+    list.iter()
+        .find(|m| m["Name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in {list:?}"))
+}
+
+/// init --now, run a container through the machine's connections, ssh, list, clock resync,
+/// start twice, a VM killed from outside, two concurrent starts, stop, rm -f.
+#[test]
+fn lifecycle_with_a_real_vm() {
+    let _one = ONE_VM.lock().unwrap_or_else(|e| e.into_inner());
+    let img = image();
+    let env = Env::new();
+    let name = "e2e-vm";
+
+    let out = env.pr_boot(&[
+        "machine",
+        "init",
+        "--image",
+        img.to_str().unwrap(),
+        "--cpus",
+        "2",
+        "--memory",
+        "1536",
+        "--disk-size",
+        "6",
+        // The test image's preloaded busybox sits in a root-owned shared store that rootless
+        // containers can list but not yet run from, so the default connection is the rootful one.
+        "--rootful",
+        "--now",
+        name,
+    ]);
+    out.assert_success()
+        .assert_stdout_contains("Machine init complete")
+        .assert_stdout_contains(&format!("Machine \"{name}\" started successfully"));
+    let pid = env.qemu_pid(name).expect("QEMU runs after init --now");
+
+    // The machine's connections: NAME (rootless) and NAME-root (default with --rootful).
+    let conns = env.pr(&["system", "connection", "list", "--format", "json"]);
+    conns.assert_success();
+    let conns: Vec<Value> = serde_json::from_str(&conns.stdout).unwrap();
+    let c = conns
+        .iter()
+        .find(|c| c["Name"] == name)
+        .expect("NAME connection");
+    assert_eq!(c["Default"], false);
+    assert_eq!(c["IsMachine"], true);
+    assert!(c["URI"]
+        .as_str()
+        .unwrap()
+        .ends_with("/run/user/1000/podman/podman.sock"));
+    let r = conns
+        .iter()
+        .find(|c| c["Name"] == format!("{name}-root"))
+        .expect("NAME-root");
+    assert_eq!(r["IsMachine"], true);
+    assert_eq!(r["Default"], true);
+    assert!(r["URI"]
+        .as_str()
+        .unwrap()
+        .starts_with("ssh://root@127.0.0.1:"));
+
+    // Plain podman-remote uses the machine (default connection, rootful); the rootless engine
+    // answers through NAME.
+    let hi = env.pr(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "localhost/busybox",
+        "echo",
+        "hi",
+    ]);
+    hi.assert_success();
+    assert_eq!(hi.stdout, "hi\n", "{hi}");
+    let imgs = env.pr(&["-c", name, "images", "--format", "{{.Repository}}"]);
+    imgs.assert_success()
+        .assert_stdout_contains("localhost/busybox");
+    let hi = env.pr(&[
+        "-c",
+        &format!("{name}-root"),
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "localhost/busybox",
+        "id",
+        "-u",
+    ]);
+    hi.assert_success();
+    assert_eq!(hi.stdout, "0\n", "{hi}");
+    // The guest host key is pinned with the machine, never added to the user's known_hosts.
+    assert!(!env.path().join(".ssh/known_hosts").exists());
+
+    let u = env.pr(&["machine", "ssh", name, "uname", "-a"]);
+    u.assert_success().assert_stdout_contains("Linux machine");
+
+    let l = env.list();
+    let m = machine(&l, name);
+    assert_eq!(m["Running"], true);
+    assert_eq!(m["Starting"], false);
+    assert_eq!(m["VMType"], "qemu");
+    assert_eq!(m["CPUs"], 2);
+    assert_eq!(m["Memory"], "1610612736");
+    assert_eq!(m["DiskSize"], "6442450944");
+    assert_eq!(m["Default"], true);
+    // growfs: the guest's root grew to the requested disk size.
+    let df = env.pr(&["machine", "ssh", name, "df", "-BG", "--output=size", "/"]);
+    df.assert_success();
+    let gib: u64 = df
+        .stdout
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .trim_end_matches('G')
+        .parse()
+        .unwrap();
+    assert!((5..=6).contains(&gib), "{df}");
+
+    // Start while running: refused, still one VM.
+    let twice = env.pr(&["machine", "start", name]);
+    twice
+        .assert_failure()
+        .assert_stderr_contains("already running");
+    assert_eq!(twice.status, 125);
+    assert_eq!(env.qemu_pid(name), Some(pid));
+
+    // Clock: set the guest back an hour; the watcher sets it from the host.
+    // Set and read in one command: the watcher checks every 3 s here.
+    let set = env.pr(&[
+        "machine",
+        "ssh",
+        name,
+        "sudo date -s '-1 hour' >/dev/null; date +%s",
+    ]);
+    set.assert_success();
+    let set_to: i64 = set.stdout.trim().parse().unwrap();
+    let host_now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!(
+        set_to - host_now < -3000,
+        "the guest clock was not set back: {set}"
+    );
+    let guest_offset = || {
+        let o = env.pr(&["machine", "ssh", name, "date", "+%s"]);
+        o.assert_success();
+        let g: i64 = o.stdout.trim().parse().unwrap();
+        let h = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        g - h
+    };
+    wait_until(
+        "the guest clock to be corrected",
+        Duration::from_secs(180),
+        || guest_offset().abs() < 30,
+    );
+
+    // Killed from outside: state is read from the process, not from a stored flag.
+    // SAFETY: our QEMU, found through this test's pid file.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+    }
+    wait_until("QEMU to die", Duration::from_secs(30), || !alive(pid));
+    let l = env.list();
+    assert_eq!(machine(&l, name)["Running"], false);
+    let insp = env.pr(&["machine", "inspect", "--format", "{{.State}}", name]);
+    insp.assert_success();
+    assert_eq!(insp.stdout.trim(), "stopped");
+
+    // Two concurrent starts: one VM, one clear refusal.
+    let spawn = || {
+        let mut c = env.cmd();
+        c.args(["machine", "start", name])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        c.spawn().unwrap()
+    };
+    let a = spawn();
+    let b = spawn();
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let ok = [&a, &b].iter().filter(|o| o.status.success()).count();
+    assert_eq!(ok, 1, "exactly one start must succeed: {a:?} {b:?}");
+    let refused = if a.status.success() { &b } else { &a };
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("already running or starting"),
+        "{refused:?}"
+    );
+    let pid2 = env.qemu_pid(name).expect("QEMU after restart");
+    assert_ne!(pid2, pid);
+    let hi = env.pr(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "localhost/busybox",
+        "echo",
+        "again",
+    ]);
+    hi.assert_success();
+    assert_eq!(hi.stdout, "again\n");
+
+    // stop: QMP powerdown, QEMU gone, LastUp recorded.
+    let st = env.pr(&["machine", "stop", name]);
+    st.assert_success()
+        .assert_stdout_contains(&format!("Machine \"{name}\" stopped successfully"));
+    assert!(!alive(pid2));
+    assert_eq!(machine(&env.list(), name)["Running"], false);
+    let table = env.pr(&["machine", "list"]);
+    table.assert_success();
+    assert!(table.stdout.starts_with("NAME"), "{table}");
+    assert!(table.stdout.contains(&format!("{name}*")), "{table}");
+
+    // rm -f: files and connections go.
+    let disk = env.data_dir().join(format!("{name}-amd64.qcow2"));
+    assert!(disk.exists());
+    env.pr(&["machine", "rm", "-f", name]).assert_success();
+    assert!(!disk.exists());
+    assert!(!env.config_dir().join(format!("{name}.json")).exists());
+    assert!(env.list().is_empty());
+    let conns = env.pr(&["system", "connection", "list", "--format", "json"]);
+    assert!(!conns.stdout.contains(name), "{conns}");
+}
+
+/// Errors that need no boot: unknown machine, missing QEMU, corrupted image, disk shrink,
+/// duplicate init, rm without -f asks.
+#[test]
+fn bad_cases_without_booting() {
+    let img = image();
+    let env = Env::new();
+
+    for args in [
+        vec!["machine", "start", "nope"],
+        vec!["machine", "stop", "nope"],
+        vec!["machine", "rm", "-f", "nope"],
+        vec!["machine", "inspect", "nope"],
+        vec!["machine", "ssh", "nope", "true"],
+    ] {
+        let o = env.pr(&args);
+        assert_eq!(o.status, 125, "{o}");
+        o.assert_stderr_contains("VM does not exist");
+    }
+
+    // Missing QEMU: the message names the package.
+    let mut c = env.cmd();
+    c.env("PODMAN_REMOTE_QEMU", "qemu-system-missing");
+    let o = run(
+        c.args([
+            "machine",
+            "init",
+            "--image",
+            img.to_str().unwrap(),
+            "noqemu",
+        ]),
+        None,
+        CMD,
+    );
+    assert_eq!(o.status, 125, "{o}");
+    o.assert_stderr_contains("qemu-system-missing not found")
+        .assert_stderr_contains("apt-get install qemu-system-x86");
+
+    // Corrupted images: garbage, and a qcow2 cut short. Nothing is left behind.
+    let junk = env.path().join("junk.qcow2");
+    std::fs::write(&junk, vec![0x42u8; 1 << 20]).unwrap();
+    let o = env.pr(&["machine", "init", "--image", junk.to_str().unwrap(), "bad1"]);
+    assert_eq!(o.status, 125, "{o}");
+    o.assert_stderr_contains("not a bootable disk image");
+    let cut = env.path().join("cut.qcow2");
+    let full = std::fs::read(img).unwrap();
+    std::fs::write(&cut, &full[..full.len() / 3]).unwrap();
+    let o = env.pr(&["machine", "init", "--image", cut.to_str().unwrap(), "bad2"]);
+    assert_eq!(o.status, 125, "{o}");
+    o.assert_stderr_contains("image");
+    let xz = env.path().join("cut.qcow2.xz");
+    std::fs::write(&xz, [0xfd, b'7', b'z', b'X', b'Z', 0x00, 1, 2, 3]).unwrap();
+    let o = env.pr(&["machine", "init", "--image", xz.to_str().unwrap(), "bad3"]);
+    assert_eq!(o.status, 125, "{o}");
+    o.assert_stderr_contains("decompression failed");
+    let leftovers: Vec<_> = std::fs::read_dir(env.data_dir())
+        .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(leftovers.is_empty(), "failed inits left {leftovers:?}");
+    assert!(env.list().is_empty());
+    let conns = env.pr(&["system", "connection", "list", "--format", "json"]);
+    assert!(!conns.stdout.contains("bad"), "{conns}");
+
+    // Disk shrink: smaller than the image, and set below the current size.
+    let big = env.path().join("big.qcow2");
+    run(
+        Command::new("qemu-img")
+            .args(["create", "-q", "-f", "qcow2"])
+            .arg(&big)
+            .arg("3G"),
+        None,
+        CMD,
+    )
+    .assert_success();
+    let o = env.pr(&[
+        "machine",
+        "init",
+        "--image",
+        big.to_str().unwrap(),
+        "--disk-size",
+        "2",
+        "tiny",
+    ]);
+    assert_eq!(o.status, 125, "{o}");
+    o.assert_stderr_contains("must be larger");
+    env.pr(&[
+        "machine",
+        "init",
+        "--image",
+        img.to_str().unwrap(),
+        "--disk-size",
+        "5",
+        "m2",
+    ])
+    .assert_success();
+    let o = env.pr(&["machine", "set", "--disk-size", "4", "m2"]);
+    assert_eq!(o.status, 125, "{o}");
+    o.assert_stderr_contains("must be larger");
+    env.pr(&["machine", "set", "--disk-size", "7", "--cpus", "3", "m2"])
+        .assert_success();
+    let insp = env.pr(&["machine", "inspect", "m2"]);
+    let v: Value = serde_json::from_str(&insp.stdout).unwrap();
+    assert_eq!(v[0]["Resources"]["DiskSize"], 7);
+    assert_eq!(v[0]["Resources"]["CPUs"], 3);
+    assert_eq!(v[0]["State"], "stopped");
+
+    // Same name twice.
+    let o = env.pr(&["machine", "init", "--image", img.to_str().unwrap(), "m2"]);
+    assert_eq!(o.status, 125, "{o}");
+    o.assert_stderr_contains("m2: VM already exists");
+
+    // rm without -f lists the files and asks; "n" keeps them.
+    let o = run(env.cmd().args(["machine", "rm", "m2"]), Some(b"n\n"), CMD);
+    o.assert_success()
+        .assert_stdout_contains("The following files will be deleted:")
+        .assert_stdout_contains("m2-amd64.qcow2")
+        .assert_stdout_contains("Are you sure you want to continue? [y/N]");
+    assert!(env.config_dir().join("m2.json").exists());
+    let o = run(env.cmd().args(["machine", "rm", "m2"]), Some(b"y\n"), CMD);
+    o.assert_success();
+    assert!(!env.config_dir().join("m2.json").exists());
+    assert!(!env.data_dir().join("m2-amd64.qcow2").exists());
+}
