@@ -1,27 +1,108 @@
 //! The machine's API socket on the host (`$XDG_RUNTIME_DIR/podman/<name>-api.sock`), served by
-//! the SSH-tunnelled API server of the `server` crate.
-//!
-//! INTEGRATION POINT (server issue): `start` calls [`start`] once the guest answers SSH, and
-//! `stop`/`rm` call [`stop`]. The `server` crate is built on another branch; until it is wired
-//! here, [`start`] serves nothing and returns `None`, so `start` prints no DOCKER_HOST line.
-//! Wiring it: spawn the server (in the machine's watcher process, which lives as long as the
-//! VM) on `dirs.api_socket(name)` forwarding to `mc.guest_socket(rootful)` over SSH as
-//! `mc.ssh_user()` with `mc.ssh.identity_path` and the pinned `mc.known_hosts_path`, wait for
-//! the socket to accept, and return its path.
+//! the SSH-tunnelled API server of the `server` crate inside the machine's watcher process
+//! (`machine __watch NAME`), which lives exactly as long as the VM: [`serve`] runs there,
+//! `start` waits for the socket with [`start`], and stopping the watcher stops the server.
+//! The server checks the guest's host key against the key pinned with the machine, and it
+//! forwards the containers' published ports to the host's localhost, as gvproxy does for
+//! podman machine.
 
-use std::path::PathBuf;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use crate::config::MachineConfig;
 use crate::dirs::Dirs;
 use crate::Result;
 
-/// Start forwarding the machine's API; returns the host socket when one is served.
-pub fn start(dirs: &Dirs, mc: &MachineConfig) -> Result<Option<PathBuf>> {
-    let _ = (dirs, mc);
-    Ok(None)
+/// How long `start` waits for the watcher's server to accept connections.
+const API_WAIT: Duration = Duration::from_secs(60);
+
+/// The engine the API socket forwards to: the rootful or rootless socket, as the default
+/// connection of the machine does.
+pub fn engine_uri(mc: &MachineConfig, host: &str, port: u16) -> String {
+    format!(
+        "ssh://{}@{}:{}{}",
+        mc.ssh_user(),
+        host,
+        port,
+        mc.guest_socket(mc.host_user.rootful)
+    )
 }
 
-/// Stop forwarding and remove the socket.
+/// Serve the machine's API socket until `shutdown` resolves (called in the watcher process).
+/// The guest's podman socket may come up a little after SSH (socket activation of the user's
+/// systemd), so connecting is retried for a while before giving up.
+#[cfg(unix)]
+pub async fn serve(
+    socket: &Path,
+    mc: &MachineConfig,
+    host: &str,
+    port: u16,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
+    let uri = engine_uri(mc, host, port);
+    let listen = podman_server::ListenAddr::parse(&format!("unix://{}", socket.display()))?;
+    let deadline = Instant::now() + API_WAIT;
+    let mut wait = Duration::from_millis(250);
+    let server = loop {
+        let attempt = podman_server::Server::builder(&uri)?
+            .identity(Some(mc.ssh.identity_path.clone()))
+            .pinned_known_hosts(Some(mc.known_hosts_path.path.clone()))
+            .connection_name(Some(mc.name.clone()))
+            .listen(listen.clone())
+            .idle_timeout(None)
+            .start()
+            .await;
+        match attempt {
+            Ok(s) => break s,
+            Err(e) if Instant::now() < deadline => {
+                tracing::info!("machine {}: API server not up yet: {e}", mc.name);
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(3));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    server.serve(shutdown).await?;
+    Ok(())
+}
+
+/// Wait for the watcher's API server to accept connections; returns the host socket, or
+/// `None` (with a warning) when it did not come up, since the machine itself is usable.
+pub fn start(dirs: &Dirs, mc: &MachineConfig) -> Result<Option<PathBuf>> {
+    let socket = dirs.api_socket(&mc.name);
+    #[cfg(unix)]
+    {
+        let deadline = Instant::now() + API_WAIT;
+        while Instant::now() < deadline {
+            if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+                return Ok(Some(socket));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        tracing::warn!(
+            "machine {}: the API socket {} did not come up; see {}",
+            mc.name,
+            socket.display(),
+            watcher_log(dirs, &mc.name).display()
+        );
+        Ok(None)
+    }
+    #[cfg(not(unix))]
+    {
+        // The Windows providers' named pipes (`winpipe::host_api_pipes`) are not served yet.
+        let _ = socket;
+        Ok(None)
+    }
+}
+
+/// The watcher's log (its stderr), where the API server reports.
+pub fn watcher_log(dirs: &Dirs, name: &str) -> PathBuf {
+    dirs.api_socket(name).with_extension("log")
+}
+
+/// Stop forwarding and remove the socket (the watcher, which serves it, is stopped by the
+/// caller).
 pub fn stop(dirs: &Dirs, mc: &MachineConfig) -> Result<()> {
     crate::remove_quiet(&dirs.api_socket(&mc.name));
     Ok(())

@@ -32,6 +32,8 @@ pub const DEFAULT_NAME: &str = "podman-machine-default";
 pub enum Error {
     #[error(transparent)]
     Bindings(#[from] bindings::Error),
+    #[error("API server: {0}")]
+    Server(#[from] podman_server::Error),
     #[error("{context}: {source}")]
     Io {
         context: String,

@@ -886,6 +886,22 @@ impl Machines {
         let (host, port) = self.provider.ssh_endpoint(&mc);
         let user = mc.ssh_user().to_string();
         let mut session: Option<bindings::ssh::session::SshSession> = None;
+        // The API socket lives in this process, as long as the VM.
+        let (api_stop, api_stopped) = tokio::sync::oneshot::channel::<()>();
+        #[cfg(unix)]
+        let api = {
+            let (socket, mc, host) = (self.dirs.api_socket(name), mc.clone(), host.clone());
+            tokio::spawn(async move {
+                let shutdown = async {
+                    let _ = api_stopped.await;
+                };
+                if let Err(e) = crate::api::serve(&socket, &mc, &host, port, shutdown).await {
+                    tracing::warn!("machine {}: API socket not served: {e}", mc.name);
+                }
+            })
+        };
+        #[cfg(not(unix))]
+        drop(api_stopped);
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
             if self.state(&mc).unwrap_or(VmState::Stopped) == VmState::Stopped {
@@ -919,6 +935,9 @@ impl Machines {
                 }
             }
         }
+        let _ = api_stop.send(());
+        #[cfg(unix)]
+        let _ = api.await;
         // A newer watcher (after a restart) may own the file by now.
         if std::fs::read_to_string(&pidf).is_ok_and(|p| p.trim() == std::process::id().to_string())
         {

@@ -78,6 +78,7 @@ pub struct Builder {
     url: SshUrl,
     uri: String,
     identity: Option<PathBuf>,
+    pinned_known_hosts: Option<PathBuf>,
     name: Option<String>,
     listen: Option<ListenAddr>,
     idle: Option<Duration>,
@@ -89,6 +90,13 @@ impl Builder {
     /// The SSH identity file (`--identity`, the connection's identity).
     pub fn identity(mut self, identity: Option<PathBuf>) -> Self {
         self.identity = identity;
+        self
+    }
+
+    /// Check the host key against this file only, strictly (a machine's guest key, pinned
+    /// with the machine instead of the user's known_hosts).
+    pub fn pinned_known_hosts(mut self, file: Option<PathBuf>) -> Self {
+        self.pinned_known_hosts = file;
         self
     }
 
@@ -140,6 +148,7 @@ impl Builder {
         let opts = ConnectOptions {
             identity: self.identity.clone(),
             interactive: Some(self.interactive),
+            pinned_known_hosts: self.pinned_known_hosts.clone(),
         };
         let cfg = SshConfig::load_default();
         for w in cfg.warnings() {
@@ -251,6 +260,7 @@ impl Server {
             url: ssh.clone(),
             uri: uri.to_string(),
             identity: None,
+            pinned_known_hosts: None,
             name: None,
             listen: None,
             idle: None,

@@ -274,6 +274,47 @@ fn lifecycle_with_a_real_vm() {
     ]);
     hi.assert_success();
     assert_eq!(hi.stdout, "0\n", "{hi}");
+    // The machine's API socket: `start` printed podman's DOCKER_HOST hint, the socket is
+    // owner-only, and the Docker CLI works through it against the guest's engine.
+    let sock = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("API forwarding listening on: "))
+        .unwrap_or_else(|| panic!("no API socket line in start's output:\n{out}"))
+        .trim()
+        .to_string();
+    out.assert_stdout_contains(&format!("export DOCKER_HOST='unix://{sock}'"));
+    {
+        use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+        let meta = std::fs::metadata(&sock).unwrap();
+        assert!(meta.file_type().is_socket(), "{sock} is not a socket");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{sock}");
+    }
+    let docker = |args: &[&str]| {
+        run(
+            Command::new("docker")
+                .args(args)
+                .env("DOCKER_HOST", format!("unix://{sock}"))
+                .env("DOCKER_CONFIG", env.path().join(".docker")),
+            None,
+            CMD,
+        )
+    };
+    let d = docker(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "localhost/busybox",
+        "echo",
+        "via-docker",
+    ]);
+    d.assert_success();
+    assert_eq!(d.stdout, "via-docker\n", "{d}");
+    docker(&["images", "--format", "{{.Repository}}"])
+        .assert_success()
+        .assert_stdout_contains("localhost/busybox");
+
     // The guest host key is pinned with the machine, never added to the user's known_hosts.
     assert!(!env.path().join(".ssh/known_hosts").exists());
 
@@ -395,6 +436,11 @@ fn lifecycle_with_a_real_vm() {
         .assert_stdout_contains(&format!("Machine \"{name}\" stopped successfully"));
     assert!(!alive(pid2));
     assert_eq!(machine(&env.list(), name)["Running"], false);
+    // stop also ends the API socket.
+    assert!(
+        std::os::unix::net::UnixStream::connect(&sock).is_err(),
+        "{sock} still answers after stop"
+    );
     let table = env.pr(&["machine", "list"]);
     table.assert_success();
     assert!(table.stdout.starts_with("NAME"), "{table}");

@@ -265,8 +265,20 @@ async fn init(a: InitArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
+/// The watcher's stderr (the API server's reports): a file owner-only, else nowhere.
+fn watcher_log(dirs: &podman_machine::dirs::Dirs, name: &str) -> std::process::Stdio {
+    let path = podman_machine::api::watcher_log(dirs, name);
+    let mut o = std::fs::OpenOptions::new();
+    o.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)
+        .map(std::process::Stdio::from)
+        .unwrap_or_else(|_| std::process::Stdio::null())
+}
+
 /// Launch the detached watcher (`machine __watch NAME`) that keeps the guest clock right.
-fn spawn_watcher(name: &str) -> podman_machine::Result<()> {
+fn spawn_watcher(dirs: &podman_machine::dirs::Dirs, name: &str) -> podman_machine::Result<()> {
     let exe = std::env::current_exe().map_err(|e| podman_machine::Error::Io {
         context: "cannot find the podman-remote executable".into(),
         source: e,
@@ -275,7 +287,7 @@ fn spawn_watcher(name: &str) -> podman_machine::Result<()> {
     cmd.args(["machine", "__watch", name])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
+        .stderr(watcher_log(dirs, name));
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
@@ -301,7 +313,7 @@ async fn do_start(m: &Machines, name: &str, quiet: bool, no_info: bool) -> Resul
         let _ = std::io::stdout().flush();
     }
     let started = m
-        .start(name, Some(&spawn_watcher))
+        .start(name, Some(&|n: &str| spawn_watcher(&m.dirs, n)))
         .await
         .map_err(|e| Failure::msg(format!("unable to start \"{name}\": {e}")))?;
     if let Some(w) = started.clock_warning {

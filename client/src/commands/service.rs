@@ -96,6 +96,11 @@ pub async fn service(g: &GlobalOpts, a: ServiceArgs) -> Result<u8, Failure> {
     let server = Server::builder(&sel.uri)
         .map_err(server_err)?
         .identity(sel.identity.as_ref().map(Into::into))
+        .pinned_known_hosts(if sel.is_machine {
+            podman_machine::ops::pinned_known_hosts(&sel.uri)
+        } else {
+            None
+        })
         .connection_name(sel.name.clone())
         .listen(addr)
         .idle_timeout((a.time > 0).then(|| Duration::from_secs(a.time)))
