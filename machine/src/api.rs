@@ -6,8 +6,12 @@
 //! forwards the containers' published ports to the host's localhost, as gvproxy does for
 //! podman machine.
 
+#[cfg(unix)]
 use std::future::Future;
-use std::path::{Path, PathBuf};
+#[cfg(unix)]
+use std::path::Path;
+use std::path::PathBuf;
+#[cfg(unix)]
 use std::time::{Duration, Instant};
 
 use crate::config::MachineConfig;
@@ -15,6 +19,7 @@ use crate::dirs::Dirs;
 use crate::Result;
 
 /// How long `start` waits for the watcher's server to accept connections.
+#[cfg(unix)]
 const API_WAIT: Duration = Duration::from_secs(60);
 
 /// The engine the API socket forwards to: the rootful or rootless socket, as the default
