@@ -16,7 +16,8 @@
 #  * bench/machine.sh (machine start overhead) when it exists.
 #
 # RUNS (default 20) is the hyperfine run count of the measurements made here; the other
-# scripts keep their own defaults. Raw logs go to a temp dir named in RESULTS.md's footer.
+# scripts keep their own defaults. Raw logs (hyperfine JSON, each script's output) stay in the
+# /tmp/podman-remote-bench.* directory printed at the start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-20}"
@@ -205,7 +206,8 @@ out.append("## Summaries printed by each script\n")
 for b in ("ps", "image-transfer", "server"):
     out.append(f"### bench/{b}.sh (exit {status(b)})\n")
     out.append("```")
-    lines = [l for l in log(b).splitlines() if not l.startswith(("  Time", "  Range", "Benchmark ", "  "))]
+    lines = [l for l in log(b).splitlines()
+             if l.strip() and l != "Summary" and not l.startswith(("Benchmark ", "  "))]
     out.append("\n".join(lines[-25:]))
     out.append("```\n")
 open(results, "w").write("\n".join(out))
