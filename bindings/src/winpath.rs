@@ -20,9 +20,16 @@ fn has_drive(p: &str) -> bool {
     b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic()
 }
 
+/// `\\server` or `\/server`: Windows takes either separator after the first backslash as
+/// the start of a UNC name (a leading `/` is a Unix path here, handled before).
+fn unc_start(p: &str) -> bool {
+    let b = p.as_bytes();
+    b.len() >= 2 && b[0] == b'\\' && (b[1] == b'\\' || b[1] == b'/')
+}
+
 /// Whether `p` names a Windows host path (drive-letter or `\\` form).
 pub fn is_host_win_path(p: &str) -> bool {
-    p.starts_with(r"\\") || has_drive(p)
+    unc_start(p) || has_drive(p)
 }
 
 /// Resolve `.` and `..` in a `\`-separated path below its root (`C:` or `\\.\X`).
@@ -43,7 +50,17 @@ fn clean(root: &str, rest: &str) -> String {
 /// `path` made absolute against `cwd` (a Windows absolute path such as `C:\Users\me`), as
 /// Go's `filepath.Abs` does on Windows.
 pub fn absolute(path: &str, cwd: &str) -> String {
-    if path.starts_with(r"\\") {
+    for prefix in [r"\\.\", r"\\?\"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            // The device (or drive) after the prefix is the root: `..` cannot climb above
+            // it, as GetFullPathName resolves it.
+            return match rest.split_once(['\\', '/']).unwrap_or((rest, "")) {
+                ("" | "." | "..", _) => clean(&prefix[..3], rest),
+                (dev, tail) => clean(&format!("{prefix}{dev}"), tail),
+            };
+        }
+    }
+    if unc_start(path) {
         return path.to_string();
     }
     if has_drive(path) {
@@ -52,7 +69,7 @@ pub fn absolute(path: &str, cwd: &str) -> String {
             return clean(&path[..2], rest);
         }
         // `C:x` is relative to C:'s current directory; only the current drive's is known.
-        if cwd.len() >= 2 && cwd[..2].eq_ignore_ascii_case(&path[..2]) {
+        if has_drive(cwd) && cwd[..2].eq_ignore_ascii_case(&path[..2]) {
             return clean(&cwd[..2], &format!("{}\\{rest}", &cwd[2..]));
         }
         return clean(&path[..2], rest);
@@ -151,12 +168,20 @@ mod tests {
             (r"E:rel", "/mnt/e/rel"),
             (r"\\.\PHYSICALDRIVE2", "/mnt/wsl/PHYSICALDRIVE2"),
             (r"\\?\C:\long\path", "/mnt/c/long/path"),
+            // Found by fuzz/fuzz_targets/winpath.rs: `..` stays below the device or drive.
+            (r"\\.\X\..\..\etc", "/mnt/wsl/X/etc"),
+            (r"\\?\C:\a\..\..\b", "/mnt/c/b"),
             (r"C:\Program Files\x y", "/mnt/c/Program Files/x y"),
         ];
         for (input, want) in ok {
             assert_eq!(to_machine_path(input, CWD).as_deref(), Ok(*want), "{input}");
         }
-        for unc in [r"\\server\share\dir", r"\\?\UNC\server\share"] {
+        // `\/server/share` was found by fuzz/fuzz_targets/winpath.rs.
+        for unc in [
+            r"\\server\share\dir",
+            r"\\?\UNC\server\share",
+            r"\/server/share",
+        ] {
             let e = to_machine_path(unc, CWD).unwrap_err();
             assert_eq!(e, WinPathError::Unc(unc.to_string()));
             let msg = e.to_string();
@@ -165,6 +190,17 @@ mod tests {
                 "{msg}"
             );
         }
+    }
+
+    #[test]
+    fn a_working_directory_without_a_drive_does_not_panic() {
+        // Found by fuzz/fuzz_targets/winpath.rs: a multi-byte character where a drive was
+        // expected used to be sliced through.
+        assert_eq!(absolute("d::", "/\u{3e1}"), r"d:\:");
+        assert_eq!(
+            to_machine_path("d:x", "\u{20ac}x").as_deref(),
+            Ok("/mnt/d/x")
+        );
     }
 
     #[test]

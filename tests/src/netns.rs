@@ -202,6 +202,25 @@ impl RemoteHost {
         Ok(())
     }
 
+    /// Kills the engine (`podman system service`) with SIGKILL, as a crash would; the
+    /// containers it started keep running under their conmon. Its socket file stays behind.
+    pub fn kill_engine(&self) {
+        if let Some(mut c) = self.engine.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the engine again on the same socket after [`RemoteHost::kill_engine`] (or stops
+    /// the running one first), and waits until it answers `_ping`.
+    #[track_caller]
+    pub fn restart_engine(&self) {
+        self.kill_engine();
+        if let Err(e) = self.start_engine() {
+            panic!("cannot restart the engine: {e}");
+        }
+    }
+
     /// `ssh://root@IP:PORT<engine socket>` for one of this host's sshds.
     pub fn ssh_url_for(&self, sshd: &Sshd) -> String {
         format!(
