@@ -888,7 +888,7 @@ fn connections_interoperate_with_real_podman() {
 fn unbuilt_commands_fail_clearly_and_unknown_ones_like_podman() {
     let w = world();
     let home = w.home();
-    let out = run(home.podman_remote().args(["machine", "init"]), None, T);
+    let out = run(home.podman_remote().args(["manifest", "ls"]), None, T);
     assert_eq!(out.status, 125, "{out}");
     out.assert_stderr_contains("not implemented yet");
     let out = run(home.podman_remote().args(["unshare"]), None, T);

@@ -336,7 +336,9 @@ fn import_and_load_from_a_url() {
     // request instead of through a temporary file).
     let archive = dir.path().join("image.tar");
     let tagged = format!("localhost/{}:v1", unique("img-url-load"));
-    w.engine(&["tag", &w.image, &tagged]);
+    // An image of this test's own: tagging the shared test image would change the names and
+    // history other tests compare while they run.
+    w.engine(&["tag", &from_file, &tagged]);
     w.engine(&["save", "-o", archive.to_str().unwrap(), &tagged]);
     w.engine(&["rmi", &tagged]);
     let archive_url = format!("http://127.0.0.1:{port}/image.tar");
