@@ -86,8 +86,15 @@ fn tag_untag_rmi_history_tree_exists_inspect_match_podman() {
     let home = trusted_home(w);
     let a = unique("img-a");
     let b = unique("img-b");
+    // An image of this test's own: the shared test image's listing (its container count,
+    // names, history) changes while other tests run.
+    let dir = tempfile::tempdir().unwrap();
+    let tar = dir.path().join("rootfs.tar");
+    make_rootfs_tar(&tar, 4096, &unique("own"));
+    let own = format!("localhost/{}", unique("img-own"));
+    w.engine(&["import", "-q", tar.to_str().unwrap(), &own]);
     // Our tag, podman's listing: both names present.
-    ours(w, &home, &["tag", &w.image, &a, &format!("{b}:v2")]).assert_success();
+    ours(w, &home, &["tag", &own, &a, &format!("{b}:v2")]).assert_success();
     let listed = w.engine(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
     assert!(
         listed.stdout.contains(&format!("localhost/{a}:latest")),
@@ -140,15 +147,16 @@ fn tag_untag_rmi_history_tree_exists_inspect_match_podman() {
     same(&["rmi"]);
 
     // untag one name, then rmi of the last name prints podman's Untagged: line.
-    let out = ours(w, &home, &["untag", &w.image, &format!("localhost/{b}:v2")]);
+    let out = ours(w, &home, &["untag", &own, &format!("localhost/{b}:v2")]);
     out.assert_success();
     let out = ours(w, &home, &["image", "exists", &format!("{b}:v2")]);
     assert_eq!(out.status, 1, "{out}");
     let out = ours(w, &home, &["rmi", &a]);
     out.assert_success();
     assert_eq!(out.stdout, format!("Untagged: localhost/{a}:latest\n"));
-    // The shared image itself is still there.
-    ours(w, &home, &["image", "exists", &w.image]).assert_success();
+    // The image itself is still there under its first name.
+    ours(w, &home, &["image", "exists", &own]).assert_success();
+    w.engine(&["rmi", &own]);
 }
 
 #[test]
