@@ -87,12 +87,26 @@ fn tag_untag_rmi_history_tree_exists_inspect_match_podman() {
     let a = unique("img-a");
     let b = unique("img-b");
     // An image of this test's own: the shared test image's listing (its container count,
-    // names, history) changes while other tests run.
+    // names, history) changes while other tests run. Built with a fixed old timestamp so the
+    // CREATED column keeps one width between the two clients' runs.
     let dir = tempfile::tempdir().unwrap();
-    let tar = dir.path().join("rootfs.tar");
-    make_rootfs_tar(&tar, 4096, &unique("own"));
+    std::fs::write(dir.path().join("f"), unique("own")).unwrap();
+    std::fs::write(
+        dir.path().join("Containerfile"),
+        "FROM scratch\nCOPY f /f\n",
+    )
+    .unwrap();
     let own = format!("localhost/{}", unique("img-own"));
-    w.engine(&["import", "-q", tar.to_str().unwrap(), &own]);
+    w.engine(&[
+        "build",
+        "-q",
+        "--layers=false",
+        "--timestamp",
+        "0",
+        "-t",
+        &own,
+        dir.path().to_str().unwrap(),
+    ]);
     // Our tag, podman's listing: both names present.
     ours(w, &home, &["tag", &own, &a, &format!("{b}:v2")]).assert_success();
     let listed = w.engine(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
