@@ -291,16 +291,19 @@ fn the_server_refuses_a_mismatching_host_key_and_serves_nothing() {
     let w = world();
     let host = RemoteHost::shared(w);
     let home = w.home();
-    let known = format!("{} {}\n", host.ip, stranger_key());
+    // An sshd of this test's own, so that other tests' logins do not count.
+    let sshd = host.start_sshd("sshd-hostkey", 2210, "", None);
+    let url = host.ssh_url_for(&sshd);
+    let known = format!("[{}]:{} {}\n", host.ip, sshd.port, stranger_key());
     home.write_known_hosts(&known);
-    let logins_before = host.sshd.logins();
+    let logins_before = sshd.logins();
     let runtime = home.path.join("run/podman-remote");
     // Every policy, the permissive ones included; foreground and --detach.
     for policy in ["yes", "accept-new", "no"] {
         home.write_ssh_config(&format!("Host *\n  StrictHostKeyChecking {policy}\n"));
         for detach in [false, true] {
             let mut cmd = home.podman_remote();
-            cmd.args(["--url", &host.ssh_url(), "--identity"])
+            cmd.args(["--url", &url, "--identity"])
                 .arg(&host.key)
                 .args(["system", "service", "--time", "0"]);
             if detach {
@@ -327,7 +330,7 @@ fn the_server_refuses_a_mismatching_host_key_and_serves_nothing() {
     // No status either: no server of this user is running.
     let out = run(
         home.podman_remote()
-            .args(["--url", &host.ssh_url(), "--identity"])
+            .args(["--url", &url, "--identity"])
             .arg(&host.key)
             .args(["system", "service", "--status"]),
         None,
@@ -337,7 +340,7 @@ fn the_server_refuses_a_mismatching_host_key_and_serves_nothing() {
     assert_eq!(out.stdout, "No API server is running.\n");
     // Refused before authenticating: the key was checked first.
     assert_eq!(
-        host.sshd.logins(),
+        sshd.logins(),
         logins_before,
         "the server logged in to a host whose key does not match"
     );
