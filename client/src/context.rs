@@ -119,7 +119,18 @@ async fn via_server(sel: &Selection) -> Option<ApiClient> {
     if env(NO_SERVER_ENV).is_some() {
         return None;
     }
-    let addr = podman_server::default_listen_addr(&sel.uri, sel.identity.as_deref());
+    // A running machine's watcher serves its default connection's engine.
+    #[cfg(unix)]
+    let machine = sel
+        .is_machine
+        .then(|| podman_machine::api::socket_serving(&sel.uri))
+        .flatten()
+        .map(podman_server::ListenAddr::Unix);
+    #[cfg(not(unix))]
+    let machine = None;
+    let addr = machine.unwrap_or_else(|| {
+        podman_server::default_listen_addr(&sel.uri, sel.identity.as_deref())
+    });
     // One stat when no server runs: no connect attempt at all.
     if !podman_server::ServerFiles::for_addr(&addr).state.exists() {
         return None;

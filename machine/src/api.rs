@@ -72,18 +72,27 @@ pub async fn serve(
     Ok(())
 }
 
-/// Wait for the watcher's API server to accept connections; returns the host socket, or
-/// `None` (with a warning) when it did not come up, since the machine itself is usable.
+/// The server's state file, written once it is connected to the guest's engine.
+fn state_file(socket: &std::path::Path) -> PathBuf {
+    podman_server::ServerFiles::for_addr(&podman_server::ListenAddr::Unix(socket.to_path_buf()))
+        .state
+}
+
+/// Wait until the watcher's API server is connected to the guest's engine (its state file
+/// exists; bound alone is not enough, since the first client would then wait for the SSH
+/// login). Returns the host socket, or `None` (with a warning) when it did not come up,
+/// since the machine itself is usable.
 pub fn start(dirs: &Dirs, mc: &MachineConfig) -> Result<Option<PathBuf>> {
     let socket = dirs.api_socket(&mc.name);
     #[cfg(unix)]
     {
         let deadline = Instant::now() + API_WAIT;
+        let state = state_file(&socket);
         while Instant::now() < deadline {
-            if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+            if state.is_file() && std::os::unix::net::UnixStream::connect(&socket).is_ok() {
                 return Ok(Some(socket));
             }
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(50));
         }
         tracing::warn!(
             "machine {}: the API socket {} did not come up; see {}",
@@ -101,6 +110,24 @@ pub fn start(dirs: &Dirs, mc: &MachineConfig) -> Result<Option<PathBuf>> {
     }
 }
 
+/// The API socket of the running machine whose server forwards to exactly `uri` (one of the
+/// machine's connections), so a client can send its requests over the watcher's open SSH
+/// session instead of logging in again. `None` when no such server is connected.
+pub fn socket_serving(uri: &str) -> Option<PathBuf> {
+    let (host, port) = match bindings::url::ConnectionUrl::parse(uri).ok()? {
+        bindings::url::ConnectionUrl::Ssh(s) => (s.host, s.port?),
+        _ => return None,
+    };
+    let vm = crate::provider::VmType::from_env().ok()?;
+    let dirs = Dirs::for_provider(vm);
+    let mc = MachineConfig::list(&dirs)
+        .ok()?
+        .into_iter()
+        .find(|m| m.ssh.port == port)?;
+    let socket = dirs.api_socket(&mc.name);
+    (engine_uri(&mc, &host, port) == uri && state_file(&socket).is_file()).then_some(socket)
+}
+
 /// The watcher's log (its stderr), where the API server reports.
 pub fn watcher_log(dirs: &Dirs, name: &str) -> PathBuf {
     dirs.api_socket(name).with_extension("log")
@@ -109,7 +136,9 @@ pub fn watcher_log(dirs: &Dirs, name: &str) -> PathBuf {
 /// Stop forwarding and remove the socket (the watcher, which serves it, is stopped by the
 /// caller).
 pub fn stop(dirs: &Dirs, mc: &MachineConfig) -> Result<()> {
-    crate::remove_quiet(&dirs.api_socket(&mc.name));
+    let socket = dirs.api_socket(&mc.name);
+    crate::remove_quiet(&state_file(&socket));
+    crate::remove_quiet(&socket);
     Ok(())
 }
 

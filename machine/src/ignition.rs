@@ -252,6 +252,18 @@ pub fn generate(s: &ProvisionSpec) -> Value {
             "hard": false,
         }),
     ];
+    // The default engine's service starts with the boot, not at the first request: its
+    // first start of a boot (storage refresh, rootless user namespace) then overlaps the
+    // rest of the boot instead of delaying the first command after `machine start`.
+    if !s.rootful {
+        links.push(json!({
+            "path": format!("{home}/.config/systemd/user/default.target.wants/podman.service"),
+            "target": "/usr/lib/systemd/user/podman.service",
+            "hard": false,
+            "user": { "name": s.user },
+            "group": { "name": s.user },
+        }));
+    }
     if !s.timezone.is_empty() {
         links.push(json!({
             "path": "/etc/localtime",
@@ -266,6 +278,9 @@ pub fn generate(s: &ProvisionSpec) -> Value {
         json!({ "name": "zincati.service", "enabled": false }),
         json!({ "name": "ready.service", "enabled": true, "contents": READY_UNIT }),
     ];
+    if s.rootful {
+        units.push(json!({ "name": "podman.service", "enabled": true }));
+    }
     for (tag, target, kind, ro) in &s.mounts {
         let unit = format!("{}.mount", systemd_escape_path(target));
         let opts = if *ro { "ro" } else { "rw" };
@@ -431,6 +446,28 @@ mod tests {
             .iter()
             .any(|u| u["name"] == "ready.service" && u["enabled"] == true));
         assert!(units.iter().any(|u| u["name"] == "home-me-src.mount"));
+    }
+
+    #[test]
+    fn the_default_engine_starts_with_the_boot() {
+        let user_link = "/home/core/.config/systemd/user/default.target.wants/podman.service";
+        let v = generate(&spec());
+        let links = v["storage"]["links"].as_array().unwrap();
+        assert!(links.iter().any(|l| l["path"] == user_link
+            && l["target"] == "/usr/lib/systemd/user/podman.service"
+            && l["user"]["name"] == "core"));
+        let units = v["systemd"]["units"].as_array().unwrap();
+        assert!(!units.iter().any(|u| u["name"] == "podman.service"));
+
+        let mut s = spec();
+        s.rootful = true;
+        let v = generate(&s);
+        let links = v["storage"]["links"].as_array().unwrap();
+        assert!(!links.iter().any(|l| l["path"] == user_link));
+        let units = v["systemd"]["units"].as_array().unwrap();
+        assert!(units
+            .iter()
+            .any(|u| u["name"] == "podman.service" && u["enabled"] == true));
     }
 
     #[test]

@@ -540,7 +540,8 @@ impl Machines {
             ProvisionDelivery::NoCloud(self.dirs.seed_dir(name))
         };
         let timeout = env_secs(BOOT_TIMEOUT_ENV, 300);
-        let deadline = Instant::now() + timeout;
+        let t0 = Instant::now();
+        let deadline = t0 + timeout;
         let opts = StartOptions {
             provision,
             ready_timeout: timeout,
@@ -552,6 +553,16 @@ impl Machines {
             tokio::task::spawn_blocking(move || p.start(&dirs, &mc2, &opts))
                 .await
                 .map_err(|e| Error::Provider(format!("start task failed: {e}")))??;
+        }
+        tracing::debug!("machine {name}: ready after {:?}", t0.elapsed());
+        // The watcher's API server opens its own SSH session, which also wakes the guest's
+        // socket-activated podman: started now, both overlap with this process's login and
+        // clock setting instead of following them (each costs seconds of guest CPU under TCG).
+        crate::api::stop(&self.dirs, &mc)?;
+        if let Some(spawn) = watcher {
+            if let Err(e) = spawn(name) {
+                tracing::warn!("clock watcher for {name} not started: {e}");
+            }
         }
         let (host, port) = self.provider.ssh_endpoint(&mc);
         let alive = || {
@@ -565,21 +576,25 @@ impl Machines {
             Ok(s) => s,
             Err(e) => {
                 let _ = self.provider.kill(&self.dirs, &mc);
+                stop_watcher(&self.dirs, name);
+                let _ = crate::api::stop(&self.dirs, &mc);
                 return Err(e);
             }
         };
+        tracing::debug!("machine {name}: SSH login after {:?}", t0.elapsed());
         let clock_warning = crate::clock::set_guest_clock(&session, user == "root")
             .await
             .err()
             .map(|e| e.to_string());
+        tracing::debug!("machine {name}: clock set after {:?}", t0.elapsed());
         mc.last_up = Utc::now();
         mc.save()?;
-        if let Some(spawn) = watcher {
-            if let Err(e) = spawn(name) {
-                tracing::warn!("clock watcher for {name} not started: {e}");
-            }
-        }
-        let api_socket = crate::api::start(&self.dirs, &mc)?;
+        let api_socket = if watcher.is_some() {
+            crate::api::start(&self.dirs, &mc)?
+        } else {
+            None
+        };
+        tracing::debug!("machine {name}: API server connected after {:?}", t0.elapsed());
         Ok(Started {
             api_socket,
             clock_warning,
