@@ -128,9 +128,8 @@ async fn via_server(sel: &Selection) -> Option<ApiClient> {
         .map(podman_server::ListenAddr::Unix);
     #[cfg(not(unix))]
     let machine = None;
-    let addr = machine.unwrap_or_else(|| {
-        podman_server::default_listen_addr(&sel.uri, sel.identity.as_deref())
-    });
+    let addr = machine
+        .unwrap_or_else(|| podman_server::default_listen_addr(&sel.uri, sel.identity.as_deref()));
     // One stat when no server runs: no connect attempt at all.
     if !podman_server::ServerFiles::for_addr(&addr).state.exists() {
         return None;

@@ -594,7 +594,10 @@ impl Machines {
         } else {
             None
         };
-        tracing::debug!("machine {name}: API server connected after {:?}", t0.elapsed());
+        tracing::debug!(
+            "machine {name}: API server connected after {:?}",
+            t0.elapsed()
+        );
         Ok(Started {
             api_socket,
             clock_warning,

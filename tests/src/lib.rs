@@ -40,12 +40,14 @@
 
 mod cleanup;
 mod home;
+mod local;
 mod netns;
 mod registry;
 mod run;
 mod world;
 
 pub use home::{podman_remote_bin, Agent, Home};
+pub use local::{free_port, get_local, http_unix, parse_http_reply, wait_until};
 pub use netns::{RemoteHost, Sshd};
 pub use registry::{registry, Registry};
 pub use run::{describe, run, spawn_daemon, stop_daemon, try_run, Output};

@@ -5,11 +5,11 @@
 //! `--status` and `--time`.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Write};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -98,59 +98,6 @@ impl Drop for Served {
     fn drop(&mut self) {
         // SAFETY: plain syscall on the pid our server wrote.
         unsafe { libc::kill(self.pid as libc::pid_t, libc::SIGTERM) };
-    }
-}
-
-/// One HTTP/1.0 request on a new connection; returns (status, body).
-fn http(socket: &Path, method: &str, path: &str) -> std::io::Result<(u16, String)> {
-    let mut s = UnixStream::connect(socket)?;
-    s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    write!(s, "{method} {path} HTTP/1.0\r\nHost: d\r\n\r\n")?;
-    let mut reply = String::new();
-    s.read_to_string(&mut reply)?;
-    parse_reply(&reply)
-}
-
-fn parse_reply(reply: &str) -> std::io::Result<(u16, String)> {
-    let status = reply
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("not an HTTP reply: {reply:?}")))?;
-    let body = reply
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Ok((status, body))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-/// GET / on 127.0.0.1:port; the body when something answered.
-fn get_local(port: u16) -> Option<String> {
-    let mut s = TcpStream::connect_timeout(
-        &SocketAddrV4::new(Ipv4Addr::LOCALHOST, port).into(),
-        Duration::from_secs(2),
-    )
-    .ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).ok()?;
-    parse_reply(&reply).ok().map(|(_, b)| b)
-}
-
-#[track_caller]
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -491,7 +438,7 @@ fn a_thousand_requests() {
             let (ok, failures, socket) = (ok.clone(), failures.clone(), s.socket.clone());
             thread::spawn(move || {
                 for _ in 0..10 {
-                    match http(&socket, "GET", "/_ping") {
+                    match http_unix(&socket, "GET", "/_ping") {
                         Ok((200, body)) if body == "OK" => {
                             ok.fetch_add(1, Ordering::Relaxed);
                         }
@@ -513,11 +460,11 @@ fn a_thousand_requests() {
         failures.first()
     );
     // Something with a body, checked against the engine directly.
-    let (code, body) = http(&s.socket, "GET", "/v4.3.1/libpod/images/json").unwrap();
+    let (code, body) = http_unix(&s.socket, "GET", "/v4.3.1/libpod/images/json").unwrap();
     assert_eq!(code, 200);
     let via: serde_json::Value = serde_json::from_str(&body).unwrap();
     let direct: serde_json::Value = serde_json::from_str(
-        &http(&host.socket, "GET", "/v4.3.1/libpod/images/json")
+        &http_unix(&host.socket, "GET", "/v4.3.1/libpod/images/json")
             .unwrap()
             .1,
     )
@@ -539,7 +486,7 @@ fn recovers_after_sshd_restart() {
     let url = host.ssh_url_for(&sshd);
     let s = Served::start(host, &url, &["--no-publish"]);
     assert_eq!(
-        http(&s.socket, "GET", "/_ping").unwrap(),
+        http_unix(&s.socket, "GET", "/_ping").unwrap(),
         (200, "OK".into())
     );
 
@@ -549,7 +496,7 @@ fn recovers_after_sshd_restart() {
     wait_until(
         "the server notices",
         Duration::from_secs(30),
-        || match http(&s.socket, "GET", "/_ping") {
+        || match http_unix(&s.socket, "GET", "/_ping") {
             Ok((503, body)) => {
                 down = Some(body);
                 true
@@ -577,7 +524,7 @@ fn recovers_after_sshd_restart() {
 
     sshd.restart();
     wait_until("the server reconnects", Duration::from_secs(30), || {
-        matches!(http(&s.socket, "GET", "/_ping"), Ok((200, _)))
+        matches!(http_unix(&s.socket, "GET", "/_ping"), Ok((200, _)))
     });
     let out = run(docker(&s).args(["ps"]), None, T);
     out.assert_success();
@@ -619,7 +566,7 @@ fn opens_another_session_when_sshd_refuses_channels() {
         streams.push(r);
     }
     assert_eq!(
-        http(&s.socket, "GET", "/_ping").unwrap(),
+        http_unix(&s.socket, "GET", "/_ping").unwrap(),
         (200, "OK".into())
     );
     wait_until(

@@ -5,14 +5,10 @@
 #![cfg(target_os = "linux")]
 
 use std::fs;
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use e2e::*;
 
@@ -88,55 +84,6 @@ impl Drop for Served {
     }
 }
 
-/// One HTTP/1.0 request on a new connection; returns (status, body).
-fn http(socket: &Path, method: &str, path: &str) -> std::io::Result<(u16, String)> {
-    let mut s = UnixStream::connect(socket)?;
-    s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    write!(s, "{method} {path} HTTP/1.0\r\nHost: d\r\n\r\n")?;
-    let mut reply = String::new();
-    s.read_to_string(&mut reply)?;
-    let status = reply
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("not an HTTP reply: {reply:?}")))?;
-    let body = reply
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Ok((status, body))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-/// GET / on 127.0.0.1:port; the body when something answered.
-fn get_local(port: u16) -> Option<String> {
-    let mut s = TcpStream::connect_timeout(
-        &SocketAddrV4::new(Ipv4Addr::LOCALHOST, port).into(),
-        Duration::from_secs(2),
-    )
-    .ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).ok()?;
-    reply.split_once("\r\n\r\n").map(|(_, b)| b.to_string())
-}
-
-#[track_caller]
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        thread::sleep(Duration::from_millis(100));
-    }
-}
-
 fn mode(p: &Path) -> u32 {
     fs::symlink_metadata(p)
         .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -161,7 +108,7 @@ fn engine_restarted_under_the_server_keeps_the_socket_and_serves_again() {
     let host = RemoteHost::start(w);
     let s = Served::start(&host, trusting_home(&host), &[]);
     assert_eq!(
-        http(&s.socket, "GET", "/_ping").unwrap(),
+        http_unix(&s.socket, "GET", "/_ping").unwrap(),
         (200, "OK".into())
     );
 
@@ -172,7 +119,7 @@ fn engine_restarted_under_the_server_keeps_the_socket_and_serves_again() {
     wait_until(
         "requests get a 503 while the engine is down",
         Duration::from_secs(30),
-        || match http(&s.socket, "GET", "/_ping") {
+        || match http_unix(&s.socket, "GET", "/_ping") {
             Ok((503, body)) => {
                 down = Some(body);
                 true
@@ -203,11 +150,11 @@ fn engine_restarted_under_the_server_keeps_the_socket_and_serves_again() {
 
     host.restart_engine();
     wait_until("the server serves again", Duration::from_secs(30), || {
-        matches!(http(&s.socket, "GET", "/_ping"), Ok((200, _)))
+        matches!(http_unix(&s.socket, "GET", "/_ping"), Ok((200, _)))
     });
     assert!(s.alive());
     assert_eq!(mode(&s.socket), 0o600, "socket mode after the restart");
-    let (code, body) = http(&s.socket, "GET", "/v4.3.1/libpod/info").unwrap();
+    let (code, body) = http_unix(&s.socket, "GET", "/v4.3.1/libpod/info").unwrap();
     assert_eq!(code, 200, "{body}");
     let info: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(info["version"]["Version"], "4.3.1", "{body}");
@@ -366,7 +313,7 @@ fn the_detached_log_is_private_and_an_open_runtime_dir_is_tightened() {
     assert!(log.exists(), "--detach wrote no log");
     assert_eq!(mode(&log) & 0o077, 0, "{} is open to others", log.display());
     assert_eq!(
-        http(&s.socket, "GET", "/_ping").unwrap(),
+        http_unix(&s.socket, "GET", "/_ping").unwrap(),
         (200, "OK".into())
     );
 }
