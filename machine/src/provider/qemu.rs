@@ -755,14 +755,12 @@ impl Provider for Qemu {
         if want == current {
             return Ok(());
         }
-        let img = Self::qemu_img()?;
-        let out = Command::new(&img)
-            .arg("resize")
-            .args(["-f", disk_format_of(disk).ext()])
-            .arg(disk)
-            .arg(want.to_string())
-            .output()
-            .ctx(|| format!("cannot run {}", img.display()))?;
+        let want = want.to_string();
+        let out = run_qemu_img(
+            &["resize", "-f", disk_format_of(disk).ext()],
+            disk,
+            &[&want],
+        )?;
         if !out.status.success() {
             return Err(Error::Provider(format!(
                 "qemu-img resize {}: {}",
@@ -778,24 +776,37 @@ impl Provider for Qemu {
     }
 }
 
-/// The disk's virtual size in bytes (`qemu-img info`).
-pub fn virtual_size(disk: &Path) -> Result<u64> {
+/// `qemu-img ARGS DISK EXTRA`; the caller reads the status (failures differ in meaning).
+fn run_qemu_img(args: &[&str], disk: &Path, extra: &[&str]) -> Result<std::process::Output> {
     let img = Qemu::qemu_img()?;
-    let out = Command::new(&img)
-        .args(["info", "--output=json", "-U"])
+    Command::new(&img)
+        .args(args)
         .arg(disk)
+        .args(extra)
         .output()
-        .ctx(|| format!("cannot run {}", img.display()))?;
+        .ctx(|| format!("cannot run {}", img.display()))
+}
+
+/// `qemu-img info` as JSON; `-U` so a disk a running VM holds can be read too. A failure
+/// becomes an image error prefixed by `failed`.
+fn image_info(disk: &Path, failed: &str) -> Result<serde_json::Value> {
+    let out = run_qemu_img(&["info", "--output=json", "-U"], disk, &[])?;
+    let image = || disk.display().to_string();
     if !out.status.success() {
         return Err(Error::Image {
-            image: disk.display().to_string(),
-            reason: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            image: image(),
+            reason: format!("{failed}{}", String::from_utf8_lossy(&out.stderr).trim()),
         });
     }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| Error::Image {
-        image: disk.display().to_string(),
+    serde_json::from_slice(&out.stdout).map_err(|e| Error::Image {
+        image: image(),
         reason: format!("unreadable qemu-img info: {e}"),
-    })?;
+    })
+}
+
+/// The disk's virtual size in bytes (`qemu-img info`).
+pub fn virtual_size(disk: &Path) -> Result<u64> {
+    let v = image_info(disk, "")?;
     v["virtual-size"].as_u64().ok_or_else(|| Error::Image {
         image: disk.display().to_string(),
         reason: "qemu-img info has no virtual-size".into(),
@@ -804,30 +815,11 @@ pub fn virtual_size(disk: &Path) -> Result<u64> {
 
 /// Check an image file is a disk QEMU can open, and tell its format.
 pub fn probe_image(disk: &Path) -> Result<DiskFormat> {
-    let img = Qemu::qemu_img()?;
-    let out = Command::new(&img)
-        .args(["info", "--output=json", "-U"])
-        .arg(disk)
-        .output()
-        .ctx(|| format!("cannot run {}", img.display()))?;
-    if !out.status.success() {
-        return Err(Error::Image {
-            image: disk.display().to_string(),
-            reason: format!(
-                "not a disk image QEMU can use: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ),
-        });
-    }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let v = image_info(disk, "not a disk image QEMU can use: ")?;
     match v["format"].as_str() {
         Some("qcow2") => {
             // A truncated or corrupted qcow2 still has a header; `check` reads the metadata.
-            let chk = Command::new(&img)
-                .args(["check", "-U", "-q"])
-                .arg(disk)
-                .output()
-                .ctx(|| format!("cannot run {}", img.display()))?;
+            let chk = run_qemu_img(&["check", "-U", "-q"], disk, &[])?;
             if !chk.status.success() {
                 return Err(Error::Image {
                     image: disk.display().to_string(),
