@@ -59,14 +59,24 @@ fn epoch_now() -> (u64, u32) {
 
 /// Set the guest's clock from the host's (root or passwordless sudo in the guest).
 pub async fn set_guest_clock(s: &SshSession, as_root: bool) -> Result<()> {
+    let (code, _, err) = s.exec(&set_clock_command(as_root)).await?;
+    clock_result(code, &err)
+}
+
+/// The guest command that sets its clock to the host's time of now (build it right before
+/// running it).
+pub fn set_clock_command(as_root: bool) -> String {
     let (secs, ms) = epoch_now();
     let sudo = if as_root { "" } else { "sudo -n " };
-    let cmd = format!("{sudo}date -u -s @{secs}.{ms:03} >/dev/null");
-    let (code, _, err) = s.exec(&cmd).await?;
+    format!("{sudo}date -u -s @{secs}.{ms:03} >/dev/null")
+}
+
+/// The outcome of [`set_clock_command`] from its exit code and stderr.
+pub fn clock_result(code: u32, err: &[u8]) -> Result<()> {
     if code != 0 {
         return Err(Error::Provider(format!(
             "cannot set the guest clock: {}",
-            String::from_utf8_lossy(&err).trim()
+            String::from_utf8_lossy(err).trim()
         )));
     }
     Ok(())

@@ -92,8 +92,10 @@ pub async fn connect(mc: &MachineConfig, user: &str, host: &str, port: u16) -> R
     Ok(SshSession::connect(&target(mc, user, host, port)).await?)
 }
 
-/// Poll until the guest accepts an SSH login and runs `true` (sshd is up a few seconds after
-/// the ready signal under TCG). `alive` is checked between tries so a dead VM fails fast.
+/// Poll until the guest accepts an SSH login and runs a command: the one `first` builds
+/// (built anew for each try, so it can carry the time of the try). Its exit code and stderr
+/// are returned with the session, whatever the code: the login is what is waited for.
+/// `alive` is checked between tries so a dead VM fails fast.
 pub async fn wait_ssh(
     mc: &MachineConfig,
     user: &str,
@@ -101,16 +103,14 @@ pub async fn wait_ssh(
     port: u16,
     deadline: Instant,
     alive: impl Fn() -> bool,
-) -> Result<SshSession> {
+    first: impl Fn() -> String,
+) -> Result<(SshSession, u32, Vec<u8>)> {
     let mut last: String;
     let mut delay = Duration::from_millis(100);
     loop {
         match connect(mc, user, host, port).await {
-            Ok(s) => match s.exec("true").await {
-                Ok((0, _, _)) => return Ok(s),
-                Ok((code, _, err)) => {
-                    last = format!("`true` exited {code}: {}", String::from_utf8_lossy(&err))
-                }
+            Ok(s) => match s.exec(&first()).await {
+                Ok((code, _, err)) => return Ok((s, code, err)),
                 Err(e) => last = e.to_string(),
             },
             // A wrong host key is not going to fix itself: stop at once.

@@ -559,11 +559,14 @@ impl Machines {
         // socket-activated podman: started now, both overlap with this process's login and
         // clock setting instead of following them (each costs seconds of guest CPU under TCG).
         crate::api::stop(&self.dirs, &mc)?;
-        if let Some(spawn) = watcher {
-            if let Err(e) = spawn(name) {
+        let watching = match watcher.map(|spawn| spawn(name)) {
+            Some(Ok(())) => true,
+            Some(Err(e)) => {
                 tracing::warn!("clock watcher for {name} not started: {e}");
+                false
             }
-        }
+            None => false,
+        };
         let (host, port) = self.provider.ssh_endpoint(&mc);
         let alive = || {
             self.provider
@@ -572,24 +575,30 @@ impl Machines {
                 .unwrap_or(false)
         };
         let user = mc.ssh_user().to_string();
-        let session = match crate::guest::wait_ssh(&mc, &user, &host, port, deadline, alive).await {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = self.provider.kill(&self.dirs, &mc);
-                stop_watcher(&self.dirs, name);
-                let _ = crate::api::stop(&self.dirs, &mc);
-                return Err(e);
-            }
-        };
-        tracing::debug!("machine {name}: SSH login after {:?}", t0.elapsed());
-        let clock_warning = crate::clock::set_guest_clock(&session, user == "root")
-            .await
+        // The first command of the login sets the clock: one round trip less on the way.
+        let as_root = user == "root";
+        let first = || crate::clock::set_clock_command(as_root);
+        let (session, code, err) =
+            match crate::guest::wait_ssh(&mc, &user, &host, port, deadline, alive, first).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = self.provider.kill(&self.dirs, &mc);
+                    stop_watcher(&self.dirs, name);
+                    let _ = crate::api::stop(&self.dirs, &mc);
+                    return Err(e);
+                }
+            };
+        drop(session);
+        let clock_warning = crate::clock::clock_result(code, &err)
             .err()
             .map(|e| e.to_string());
-        tracing::debug!("machine {name}: clock set after {:?}", t0.elapsed());
+        tracing::debug!(
+            "machine {name}: SSH login, clock set after {:?}",
+            t0.elapsed()
+        );
         mc.last_up = Utc::now();
         mc.save()?;
-        let api_socket = if watcher.is_some() {
+        let api_socket = if watching {
             crate::api::start(&self.dirs, &mc)?
         } else {
             None
