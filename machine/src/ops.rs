@@ -545,13 +545,20 @@ impl Machines {
             provision,
             ready_timeout: timeout,
         };
+        // From here on a failure, or this future being dropped (the CLI does so on SIGINT),
+        // takes the VM, the watcher and the API socket down again before the lock goes.
+        let mut rollback = StartRollback::new(self, &mc);
         {
             let p = self.provider.clone();
             let dirs = self.dirs.clone();
             let mc2 = mc.clone();
-            tokio::task::spawn_blocking(move || p.start(&dirs, &mc2, &opts))
-                .await
-                .map_err(|e| Error::Provider(format!("start task failed: {e}")))??;
+            let launching = rollback.launching.clone();
+            tokio::task::spawn_blocking(move || {
+                let _done = launching;
+                p.start(&dirs, &mc2, &opts)
+            })
+            .await
+            .map_err(|e| Error::Provider(format!("start task failed: {e}")))??;
         }
         let (host, port) = self.provider.ssh_endpoint(&mc);
         let alive = || {
@@ -561,13 +568,7 @@ impl Machines {
                 .unwrap_or(false)
         };
         let user = mc.ssh_user().to_string();
-        let session = match crate::guest::wait_ssh(&mc, &user, &host, port, deadline, alive).await {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = self.provider.kill(&self.dirs, &mc);
-                return Err(e);
-            }
-        };
+        let session = crate::guest::wait_ssh(&mc, &user, &host, port, deadline, alive).await?;
         let clock_warning = crate::clock::set_guest_clock(&session, user == "root")
             .await
             .err()
@@ -580,6 +581,7 @@ impl Machines {
             }
         }
         let api_socket = crate::api::start(&self.dirs, &mc)?;
+        rollback.disarm();
         Ok(Started {
             api_socket,
             clock_warning,
@@ -991,6 +993,60 @@ fn host_ca_certs() -> Vec<(String, String)> {
         }
     }
     out
+}
+
+/// Undoes a `start` that did not finish: kills the VM, the watcher and the API socket. Lives
+/// in `start`'s future after the lock, so it runs (on error or when the future is dropped)
+/// while the lock is still held and no other command sees a half-started machine.
+struct StartRollback<'a> {
+    m: &'a Machines,
+    mc: MachineConfig,
+    /// Held by the provider's launch task until it returns: while it runs, a QEMU may still be
+    /// daemonizing and write its pid file after a first kill.
+    launching: Arc<()>,
+    armed: bool,
+}
+
+impl<'a> StartRollback<'a> {
+    fn new(m: &'a Machines, mc: &MachineConfig) -> StartRollback<'a> {
+        StartRollback {
+            m,
+            mc: mc.clone(),
+            launching: Arc::new(()),
+            armed: true,
+        }
+    }
+
+    fn disarm(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for StartRollback<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let (dirs, name) = (&self.m.dirs, self.mc.name.as_str());
+        tracing::info!("machine {name}: start did not complete; stopping the VM");
+        let _ = crate::api::stop(dirs, &self.mc);
+        stop_watcher(dirs, name);
+        let p = &self.m.provider;
+        // The launch task sees its VM die and returns; until then, kill whatever came up.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Arc::strong_count(&self.launching) > 1 && Instant::now() < deadline {
+            if p.state(dirs, &self.mc).is_ok_and(|s| s != VmState::Stopped) {
+                let _ = p.kill(dirs, &self.mc);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        if let Err(e) = p.kill(dirs, &self.mc) {
+            tracing::warn!("machine {name}: {e}");
+        }
+        // A watcher started just before the interruption writes its pid file late.
+        stop_watcher(dirs, name);
+        let _ = crate::api::stop(dirs, &self.mc);
+    }
 }
 
 /// Stop the watcher process of a machine (by its pid file).

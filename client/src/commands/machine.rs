@@ -1,8 +1,10 @@
 //! `machine ...`: the Linux VM that runs the engine, with podman's flags and output.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::pin::Pin;
 
 use clap::{Args, Subcommand};
 use podman_machine::config::Provisioner;
@@ -206,7 +208,7 @@ pub async fn machine(_g: &GlobalOpts, a: MachineArgs) -> Result<u8, Failure> {
         MachineCmd::Rm(a) => rm(a).await,
         MachineCmd::List(a) => list(a),
         MachineCmd::Inspect(a) => inspect(a),
-        MachineCmd::Ssh(a) => ssh(a),
+        MachineCmd::Ssh(a) => ssh(a).await,
         MachineCmd::Set(a) => set(a),
         MachineCmd::Reset(a) => reset(a).await,
         MachineCmd::Info(a) => info(a),
@@ -307,15 +309,61 @@ fn spawn_watcher(dirs: &podman_machine::dirs::Dirs, name: &str) -> podman_machin
     Ok(())
 }
 
+/// Resolves on SIGINT or SIGTERM. The handlers are installed now, not at the first poll, so
+/// that from here on those signals no longer end the process before it has cleaned up.
+fn terminate_signal() -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut i), Ok(mut t)) => Box::pin(async move {
+                tokio::select! {
+                    _ = i.recv() => {}
+                    _ = t.recv() => {}
+                }
+            }),
+            _ => Box::pin(std::future::pending()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        Box::pin(async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+    }
+}
+
 async fn do_start(m: &Machines, name: &str, quiet: bool, no_info: bool) -> Result<u8, Failure> {
+    let interrupted = terminate_signal();
     if !quiet {
         println!("Starting machine \"{name}\"");
         let _ = std::io::stdout().flush();
     }
-    let started = m
-        .start(name, Some(&|n: &str| spawn_watcher(&m.dirs, n)))
-        .await
-        .map_err(|e| Failure::msg(format!("unable to start \"{name}\": {e}")))?;
+    let spawner = |n: &str| spawn_watcher(&m.dirs, n);
+    let mut start = Box::pin(m.start(name, Some(&spawner)));
+    let outcome = tokio::select! {
+        r = &mut start => Some(r),
+        _ = interrupted => None,
+    };
+    let Some(started) = outcome else {
+        // As podman: say so, roll back (dropping the start stops the half-booted VM, its
+        // watcher and API socket, then releases the machine's lock) and exit 1.
+        if !quiet {
+            println!("Received a terminate signal");
+            let _ = std::io::stdout().flush();
+        }
+        drop(start);
+        if !quiet {
+            println!("Machine command rollback completed");
+        }
+        return Ok(1);
+    };
+    let started = started.map_err(|e| Failure::msg(format!("unable to start \"{name}\": {e}")))?;
     if let Some(w) = started.clock_warning {
         eprintln!("Warning: {w}");
     }
@@ -517,7 +565,7 @@ fn inspect(a: InspectArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
-fn ssh(a: SshArgs) -> Result<u8, Failure> {
+async fn ssh(a: SshArgs) -> Result<u8, Failure> {
     let m = machines()?;
     // podman: a first argument that is not a machine is the command for the default machine.
     let (name, cmd) = match a.args.split_first() {
@@ -539,7 +587,22 @@ fn ssh(a: SshArgs) -> Result<u8, Failure> {
         .args(argv)
         .status()
         .map_err(|e| Failure::msg(format!("cannot run ssh: {e}")))?;
-    Ok(st.code().map(|c| c as u8).unwrap_or(255))
+    let code = st.code().unwrap_or(255);
+    if code == 255 {
+        // ssh's own failures and a remote command's 255 look alike: find out (only on this
+        // path) whether the guest's host key is the one pinned with the machine.
+        let (host, port) = m.provider.ssh_endpoint(&mc);
+        let user = a.username.as_deref().unwrap_or(mc.ssh_user());
+        if let Err(podman_machine::Error::Bindings(e @ bindings::Error::HostKey(_))) =
+            podman_machine::guest::connect(&mc, user, &host, port).await
+        {
+            return Err(Failure::msg(format!(
+                "machine {name}: the VM's SSH host key is not the one pinned for this machine \
+                 (VM re-created or replaced?); refusing to connect: {e}"
+            )));
+        }
+    }
+    Ok(code as u8)
 }
 
 fn set(a: SetArgs) -> Result<u8, Failure> {
