@@ -507,7 +507,8 @@ impl Machines {
     }
 
     /// `start`: boot, wait for the ready signal and an SSH login, set the clock, start the
-    /// watcher and the API server.
+    /// watcher and the API server. A guest host key other than the pinned one fails the start
+    /// (the VM is killed) and is never re-pinned here: a changed key means another VM.
     pub async fn start(&self, name: &str, watcher: Option<WatcherSpawner<'_>>) -> Result<Started> {
         self.load(name)?;
         let _l = self.lock(name, Duration::ZERO)?;

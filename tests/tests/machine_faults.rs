@@ -546,6 +546,12 @@ fn interrupt_boot(
     )
 }
 
+/// The start of a refusal, for the test log.
+fn show(what: &str, text: &str) {
+    let head: Vec<&str> = text.lines().take(3).collect();
+    eprintln!("{what}:\n  {}", head.join("\n  "));
+}
+
 fn http_get(sock: &Path, path: &str) -> std::io::Result<String> {
     let mut s = std::os::unix::net::UnixStream::connect(sock)?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
@@ -696,6 +702,7 @@ fn interrupted_boots_and_a_recreated_vm() {
             .assert_stderr_contains(&format!("{name}.known_hosts"))
             .assert_stderr_contains("ssh-keygen -R");
         assert!(o.stdout.is_empty(), "{conn:?}: served output: {o}");
+        show(&format!("podman-remote {}", args.join(" ")), &o.stderr);
     }
     // 4b. machine ssh.
     let o = env.pr(&["machine", "ssh", name, "echo", "served"]);
@@ -703,6 +710,7 @@ fn interrupted_boots_and_a_recreated_vm() {
     assert!(!o.stdout.contains("served"), "{o}");
     o.assert_stderr_contains("not the one pinned for this machine")
         .assert_stderr_contains("REMOTE HOST IDENTIFICATION HAS CHANGED");
+    show("machine ssh", &o.stderr);
     // 4c. The API socket (the watcher's server): a 503 naming the mismatch, never data.
     let mut last = String::new();
     wait_until(
@@ -719,6 +727,7 @@ fn interrupted_boots_and_a_recreated_vm() {
         },
     );
     assert!(last.starts_with("HTTP/1.1 503"), "{last}");
+    show("API socket", &last);
     let d = run(
         Command::new("docker")
             .args(["ps", "-a"])
@@ -738,6 +747,7 @@ fn interrupted_boots_and_a_recreated_vm() {
     o.assert_stderr_contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
         .assert_stderr_contains(&format!("{name}.known_hosts"));
     assert!(!o.stdout.contains("started successfully"), "{o}");
+    show("machine start", &o.stderr);
     assert_eq!(
         std::fs::read(&kh).unwrap(),
         pinned,
