@@ -240,6 +240,18 @@ impl Machines {
 
     /// `init`.
     pub fn init(&self, o: &InitOptions, progress: &dyn Progress) -> Result<MachineConfig> {
+        self.init_interruptible(o, progress, &Interrupt::default())
+    }
+
+    /// `init` that another thread can stop (the CLI on SIGINT): at its next step it fails
+    /// with [`Error::Interrupted`] and removes what it created, in this thread, so nothing
+    /// it is still writing can outlive the rollback.
+    pub fn init_interruptible(
+        &self,
+        o: &InitOptions,
+        progress: &dyn Progress,
+        interrupt: &Interrupt,
+    ) -> Result<MachineConfig> {
         validate_name(&o.name)?;
         self.provider.check_host()?;
         self.dirs.ensure()?;
@@ -273,7 +285,7 @@ impl Machines {
             ..Default::default()
         };
         cleanup.files.push(self.dirs.lock_file(&o.name));
-        let r = self.init_inner(o, progress, &mut cleanup);
+        let r = self.init_inner(o, progress, &mut cleanup, interrupt);
         if r.is_err() {
             cleanup.run(&self.registry);
         }
@@ -285,8 +297,10 @@ impl Machines {
         o: &InitOptions,
         progress: &dyn Progress,
         cleanup: &mut Cleanup,
+        interrupt: &Interrupt,
     ) -> Result<MachineConfig> {
         let name = &o.name;
+        interrupt.check()?;
         let dirs = &self.dirs;
         let taken: Vec<u16> = MachineConfig::list(dirs)?
             .iter()
@@ -306,6 +320,7 @@ impl Machines {
         let host_priv = std::fs::read_to_string(&host_key).ctx(path_ctx("read", &host_key))?;
 
         // The disk.
+        interrupt.check()?;
         let source = ImageSource::parse(&o.image)?;
         let fetched = match &source {
             ImageSource::Local(p) => p.clone(),
@@ -317,9 +332,11 @@ impl Machines {
                 progress,
             )?,
         };
+        interrupt.check()?;
         let staging = dirs.data.join(format!(".{name}-incoming"));
         cleanup.files.push(staging.clone());
         crate::image::decompress_to(&fetched, &staging)?;
+        interrupt.check()?;
         #[cfg(unix)]
         let format = crate::provider::qemu::probe_image(&staging)?;
         #[cfg(not(unix))]
@@ -403,6 +420,7 @@ impl Machines {
         };
         self.provider.create(dirs, &mut mc)?;
         cleanup.files.extend(mc.provider_files.iter().cloned());
+        interrupt.check()?;
 
         let spec = ProvisionSpec {
             name: name.clone(),
@@ -449,14 +467,17 @@ impl Machines {
                 }
             }
         }
+        interrupt.check()?;
         cleanup.files.push(mc.known_hosts_path.path.clone());
         crate::guest::write_known_hosts(&mc.known_hosts_path.path, port, &host_pub)?;
         cleanup.files.push(mc.config_path.path.clone());
         mc.save()?;
 
         if !o.user_ignition_skips_connections() {
+            interrupt.check()?;
             self.add_connections(&mc, cleanup)?;
         }
+        interrupt.check()?;
         cleanup.armed = false;
         Ok(mc)
     }
@@ -994,6 +1015,23 @@ fn host_ca_certs() -> Vec<(String, String)> {
         }
     }
     out
+}
+
+/// Raised by another thread to stop an `init` (see [`Machines::init_interruptible`]).
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt(Arc<std::sync::atomic::AtomicBool>);
+
+impl Interrupt {
+    pub fn raise(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.0.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::Interrupted);
+        }
+        Ok(())
+    }
 }
 
 /// Undoes a `start` that did not finish: kills the VM, the watcher and the API socket. Lives

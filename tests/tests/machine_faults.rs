@@ -482,15 +482,95 @@ fn concurrent_writers_lose_no_update() {
     }
 }
 
+/// SIGINT while `init` copies its image (no boot): exit 1 after podman's rollback messages,
+/// nothing of the machine is left (files, temp files, lock, connections), and the name can be
+/// used again at once.
+#[test]
+fn interrupted_init_leaves_nothing() {
+    let env = Env::new();
+    // A raw disk (an MBR signature, then zeros), gzipped: decompressing it takes a while.
+    let raw = env.path().join("big.raw");
+    {
+        let mut f = std::fs::File::create(&raw).unwrap();
+        let mut mbr = [0u8; 512];
+        mbr[510] = 0x55;
+        mbr[511] = 0xAA;
+        f.write_all(&mbr).unwrap();
+        f.set_len(768 << 20).unwrap();
+    }
+    run(Command::new("gzip").args(["-1", "-f"]).arg(&raw), None, CMD).assert_success();
+    let gz = env.path().join("big.raw.gz");
+    assert!(gz.is_file());
+    let data = env
+        .path()
+        .join(".local/share/containers/podman/machine/qemu");
+    let name = "intr";
+    let copying = || {
+        std::fs::read_dir(&data).is_ok_and(|rd| {
+            rd.flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with(".image-"))
+        })
+    };
+    let (code, out, err) = interrupt_when(
+        &env,
+        &["machine", "init", "--image", gz.to_str().unwrap(), name],
+        copying,
+        Duration::ZERO,
+    );
+    let all = format!("exit {code}\n--- stdout\n{out}--- stderr\n{err}");
+    assert_eq!(code, 1, "{all}");
+    assert!(out.contains("Received a terminate signal"), "{all}");
+    assert!(out.contains("Machine command rollback completed"), "{all}");
+    assert!(!out.contains("Machine init complete"), "{all}");
+    let left: Vec<String> = std::fs::read_dir(&data)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .filter(|n| n != "cache")
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        left.is_empty(),
+        "interrupted init left {left:?} in {}",
+        data.display()
+    );
+    let left: Vec<String> = std::fs::read_dir(env.config_dir())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        left.is_empty(),
+        "interrupted init left {left:?} in the config dir"
+    );
+    if env.connections_file().exists() {
+        assert!(connection_names(&env).is_empty());
+    }
+    let l = env.pr(&["machine", "list", "--format", "json"]);
+    l.assert_success();
+    assert_eq!(l.stdout.trim(), "[]", "{l}");
+    // The name is free again.
+    let img = tiny_image(env.path());
+    env.pr(&["machine", "init", "--image", img.to_str().unwrap(), name])
+        .assert_success();
+    assert_eq!(
+        connection_names(&env),
+        BTreeSet::from([name.to_string(), format!("{name}-root")])
+    );
+}
+
 /// Start `podman-remote ARGS` in a process group of its own (as a shell job), stdout and
-/// stderr to files, and send the group SIGINT (the terminal's Ctrl-C) once QEMU runs plus
-/// `after`. Returns the exit code, stdout, stderr and the QEMU pid that was booting.
-fn interrupt_boot(
+/// stderr to files, and send the group SIGINT (the terminal's Ctrl-C) `after` `ready` holds.
+/// Returns the exit code, stdout and stderr.
+fn interrupt_when(
     env: &Env,
-    name: &str,
     args: &[&str],
+    mut ready: impl FnMut() -> bool,
     after: Duration,
-) -> (i32, String, String, i32) {
+) -> (i32, String, String) {
     let out = env.path().join("int.out");
     let err = env.path().join("int.err");
     let mut c = env.cmd();
@@ -500,24 +580,17 @@ fn interrupt_boot(
         .stderr(std::fs::File::create(&err).unwrap())
         .process_group(0);
     let mut child = c.spawn().unwrap();
-    let mut qemu = None;
-    wait_until("QEMU to be booting", CMD, || {
+    wait_until("the moment to interrupt", CMD, || {
         if let Some(st) = child.try_wait().unwrap() {
             panic!(
-                "{args:?} ended ({st}) before QEMU ran:\n{}{}",
+                "{args:?} ended ({st}) before it could be interrupted:\n{}{}",
                 std::fs::read_to_string(&out).unwrap_or_default(),
                 std::fs::read_to_string(&err).unwrap_or_default()
             );
         }
-        qemu = env.qemu_pid(name);
-        qemu.is_some()
+        ready()
     });
     std::thread::sleep(after);
-    let so = std::fs::read_to_string(&out).unwrap_or_default();
-    assert!(
-        !so.contains("started successfully"),
-        "the boot finished before the interruption; nothing was tested:\n{so}"
-    );
     let pgid = child.id() as i32;
     // SAFETY: kill(2) on the process group of the child this test spawned.
     unsafe {
@@ -542,8 +615,37 @@ fn interrupt_boot(
         status.code().unwrap_or(-1),
         std::fs::read_to_string(&out).unwrap(),
         std::fs::read_to_string(&err).unwrap(),
-        qemu.unwrap(),
     )
+}
+
+/// Interrupt `podman-remote ARGS` (as [`interrupt_when`]) `after` its QEMU started booting,
+/// checking the boot had not finished by then. Also returns the QEMU pid.
+fn interrupt_boot(
+    env: &Env,
+    name: &str,
+    args: &[&str],
+    after: Duration,
+) -> (i32, String, String, i32) {
+    let mut qemu = None;
+    let out = env.path().join("int.out");
+    let (code, so, se) = interrupt_when(
+        env,
+        args,
+        || {
+            qemu = env.qemu_pid(name);
+            if qemu.is_some() {
+                std::thread::sleep(after);
+                let so = std::fs::read_to_string(&out).unwrap_or_default();
+                assert!(
+                    !so.contains("started successfully"),
+                    "the boot finished before the interruption; nothing was tested:\n{so}"
+                );
+            }
+            qemu.is_some()
+        },
+        Duration::ZERO,
+    );
+    (code, so, se, qemu.unwrap())
 }
 
 /// The start of a refusal, for the test log.

@@ -1,10 +1,8 @@
 //! `machine ...`: the Linux VM that runs the engine, with podman's flags and output.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::pin::Pin;
 
 use clap::{Args, Subcommand};
 use podman_machine::config::Provisioner;
@@ -246,17 +244,48 @@ async fn init(a: InitArgs) -> Result<u8, Failure> {
         } else {
             Box::new(podman_machine::image::NoProgress)
         };
-    let m2 = m;
-    let mc = tokio::task::spawn_blocking(move || {
-        let r = m2.init(&opts, progress.as_ref());
+    let mut signals = Terminate::catch();
+    let interrupt = podman_machine::ops::Interrupt::default();
+    let (m2, i2) = (m, interrupt.clone());
+    let mut task = tokio::task::spawn_blocking(move || {
+        let r = m2.init_interruptible(&opts, progress.as_ref(), &i2);
         (m2, r)
-    })
-    .await
-    .map_err(|e| Failure::msg(format!("init failed: {e}")))?;
-    let (m, mc) = (mc.0, mc.1.map_err(fail)?);
+    });
+    let joined = tokio::select! {
+        j = &mut task => j,
+        _ = signals.recv() => {
+            // As podman: say so, roll back, exit 1. The init stops at its next step and
+            // removes what it made; a second signal does not wait for a long download.
+            println!("Received a terminate signal");
+            let _ = std::io::stdout().flush();
+            interrupt.raise();
+            let j = tokio::select! {
+                j = &mut task => j,
+                _ = signals.recv() => {
+                    eprintln!(
+                        "Error: rollback interrupted; files of machine {name} may be left \
+                         behind (`podman-remote machine rm -f {name}` removes them)"
+                    );
+                    return Ok(1);
+                }
+            };
+            // It completed before it saw the interruption: remove the whole machine.
+            if let Ok((m, Ok(mc))) = j {
+                let n = mc.name.clone();
+                tokio::task::spawn_blocking(move || m.remove(&n, true))
+                    .await
+                    .map_err(|e| Failure::msg(format!("rollback failed: {e}")))?
+                    .map_err(fail)?;
+            }
+            println!("Machine command rollback completed");
+            return Ok(1);
+        }
+    };
+    let (m, mc) = joined.map_err(|e| Failure::msg(format!("init failed: {e}")))?;
+    let mc = mc.map_err(fail)?;
     println!("Machine init complete");
     if a.now {
-        return do_start(&m, &mc.name, false, false).await;
+        return do_start(&m, &mc.name, false, false, &mut signals).await;
     }
     let suffix = if name == DEFAULT_NAME {
         String::new()
@@ -309,37 +338,54 @@ fn spawn_watcher(dirs: &podman_machine::dirs::Dirs, name: &str) -> podman_machin
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM. The handlers are installed now, not at the first poll, so
-/// that from here on those signals no longer end the process before it has cleaned up.
-fn terminate_signal() -> Pin<Box<dyn Future<Output = ()> + Send>> {
+/// SIGINT and SIGTERM, caught from creation on: those signals no longer end the process
+/// before it has rolled back what it was doing.
+struct Terminate {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
-            (Ok(mut i), Ok(mut t)) => Box::pin(async move {
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Terminate {
+    fn catch() -> Terminate {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Terminate {
+                signals: signal(SignalKind::interrupt())
+                    .and_then(|i| Ok((i, signal(SignalKind::terminate())?)))
+                    .ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Terminate {}
+    }
+
+    /// The next signal (never, when they could not be caught).
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        match &mut self.signals {
+            Some((i, t)) => {
                 tokio::select! {
                     _ = i.recv() => {}
                     _ = t.recv() => {}
                 }
-            }),
-            _ => Box::pin(std::future::pending()),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        Box::pin(async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
             }
-        })
+            None => std::future::pending().await,
+        }
+        #[cfg(not(unix))]
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 }
 
-async fn do_start(m: &Machines, name: &str, quiet: bool, no_info: bool) -> Result<u8, Failure> {
-    let interrupted = terminate_signal();
+async fn do_start(
+    m: &Machines,
+    name: &str,
+    quiet: bool,
+    no_info: bool,
+    signals: &mut Terminate,
+) -> Result<u8, Failure> {
     if !quiet {
         println!("Starting machine \"{name}\"");
         let _ = std::io::stdout().flush();
@@ -348,7 +394,7 @@ async fn do_start(m: &Machines, name: &str, quiet: bool, no_info: bool) -> Resul
     let mut start = Box::pin(m.start(name, Some(&spawner)));
     let outcome = tokio::select! {
         r = &mut start => Some(r),
-        _ = interrupted => None,
+        _ = signals.recv() => None,
     };
     let Some(started) = outcome else {
         // As podman: say so, roll back (dropping the start stops the half-booted VM, its
@@ -379,8 +425,16 @@ async fn do_start(m: &Machines, name: &str, quiet: bool, no_info: bool) -> Resul
 }
 
 async fn start(a: StartArgs) -> Result<u8, Failure> {
+    let mut signals = Terminate::catch();
     let m = machines()?;
-    do_start(&m, &name_or_default(a.name), a.quiet, a.no_info).await
+    do_start(
+        &m,
+        &name_or_default(a.name),
+        a.quiet,
+        a.no_info,
+        &mut signals,
+    )
+    .await
 }
 
 async fn stop(a: NameArg) -> Result<u8, Failure> {
