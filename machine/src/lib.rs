@@ -65,6 +65,9 @@ pub enum Error {
     Timeout(String),
     #[error("machine config {path}: {reason}")]
     Config { path: String, reason: String },
+    /// The command was interrupted (SIGINT/SIGTERM) and rolled back.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -240,6 +240,18 @@ impl Machines {
 
     /// `init`.
     pub fn init(&self, o: &InitOptions, progress: &dyn Progress) -> Result<MachineConfig> {
+        self.init_interruptible(o, progress, &Interrupt::default())
+    }
+
+    /// `init` that another thread can stop (the CLI on SIGINT): at its next step it fails
+    /// with [`Error::Interrupted`] and removes what it created, in this thread, so nothing
+    /// it is still writing can outlive the rollback.
+    pub fn init_interruptible(
+        &self,
+        o: &InitOptions,
+        progress: &dyn Progress,
+        interrupt: &Interrupt,
+    ) -> Result<MachineConfig> {
         validate_name(&o.name)?;
         self.provider.check_host()?;
         self.dirs.ensure()?;
@@ -273,7 +285,7 @@ impl Machines {
             ..Default::default()
         };
         cleanup.files.push(self.dirs.lock_file(&o.name));
-        let r = self.init_inner(o, progress, &mut cleanup);
+        let r = self.init_inner(o, progress, &mut cleanup, interrupt);
         if r.is_err() {
             cleanup.run(&self.registry);
         }
@@ -285,8 +297,10 @@ impl Machines {
         o: &InitOptions,
         progress: &dyn Progress,
         cleanup: &mut Cleanup,
+        interrupt: &Interrupt,
     ) -> Result<MachineConfig> {
         let name = &o.name;
+        interrupt.check()?;
         let dirs = &self.dirs;
         let taken: Vec<u16> = MachineConfig::list(dirs)?
             .iter()
@@ -306,6 +320,7 @@ impl Machines {
         let host_priv = std::fs::read_to_string(&host_key).ctx(path_ctx("read", &host_key))?;
 
         // The disk.
+        interrupt.check()?;
         let source = ImageSource::parse(&o.image)?;
         let fetched = match &source {
             ImageSource::Local(p) => p.clone(),
@@ -317,9 +332,11 @@ impl Machines {
                 progress,
             )?,
         };
+        interrupt.check()?;
         let staging = dirs.data.join(format!(".{name}-incoming"));
         cleanup.files.push(staging.clone());
         crate::image::decompress_to(&fetched, &staging)?;
+        interrupt.check()?;
         #[cfg(unix)]
         let format = crate::provider::qemu::probe_image(&staging)?;
         #[cfg(not(unix))]
@@ -403,6 +420,7 @@ impl Machines {
         };
         self.provider.create(dirs, &mut mc)?;
         cleanup.files.extend(mc.provider_files.iter().cloned());
+        interrupt.check()?;
 
         let spec = ProvisionSpec {
             name: name.clone(),
@@ -449,14 +467,17 @@ impl Machines {
                 }
             }
         }
+        interrupt.check()?;
         cleanup.files.push(mc.known_hosts_path.path.clone());
         crate::guest::write_known_hosts(&mc.known_hosts_path.path, port, &host_pub)?;
         cleanup.files.push(mc.config_path.path.clone());
         mc.save()?;
 
         if !o.user_ignition_skips_connections() {
+            interrupt.check()?;
             self.add_connections(&mc, cleanup)?;
         }
+        interrupt.check()?;
         cleanup.armed = false;
         Ok(mc)
     }
@@ -507,7 +528,8 @@ impl Machines {
     }
 
     /// `start`: boot, wait for the ready signal and an SSH login, set the clock, start the
-    /// watcher and the API server.
+    /// watcher and the API server. A guest host key other than the pinned one fails the start
+    /// (the VM is killed) and is never re-pinned here: a changed key means another VM.
     pub async fn start(&self, name: &str, watcher: Option<WatcherSpawner<'_>>) -> Result<Started> {
         self.load(name)?;
         let _l = self.lock(name, Duration::ZERO)?;
@@ -546,13 +568,20 @@ impl Machines {
             provision,
             ready_timeout: timeout,
         };
+        // From here on a failure, or this future being dropped (the CLI does so on SIGINT),
+        // takes the VM, the watcher and the API socket down again before the lock goes.
+        let mut rollback = StartRollback::new(self, &mc);
         {
             let p = self.provider.clone();
             let dirs = self.dirs.clone();
             let mc2 = mc.clone();
-            tokio::task::spawn_blocking(move || p.start(&dirs, &mc2, &opts))
-                .await
-                .map_err(|e| Error::Provider(format!("start task failed: {e}")))??;
+            let launching = rollback.launching.clone();
+            tokio::task::spawn_blocking(move || {
+                let _done = launching;
+                p.start(&dirs, &mc2, &opts)
+            })
+            .await
+            .map_err(|e| Error::Provider(format!("start task failed: {e}")))??;
         }
         tracing::debug!("machine {name}: ready after {:?}", t0.elapsed());
         // The watcher's API server opens its own SSH session, which also wakes the guest's
@@ -579,15 +608,7 @@ impl Machines {
         let as_root = user == "root";
         let first = || crate::clock::set_clock_command(as_root);
         let (session, code, err) =
-            match crate::guest::wait_ssh(&mc, &user, &host, port, deadline, alive, first).await {
-                Ok(s) => s,
-                Err(e) => {
-                    let _ = self.provider.kill(&self.dirs, &mc);
-                    stop_watcher(&self.dirs, name);
-                    let _ = crate::api::stop(&self.dirs, &mc);
-                    return Err(e);
-                }
-            };
+            crate::guest::wait_ssh(&mc, &user, &host, port, deadline, alive, first).await?;
         drop(session);
         let clock_warning = crate::clock::clock_result(code, &err)
             .err()
@@ -607,6 +628,7 @@ impl Machines {
             "machine {name}: API server connected after {:?}",
             t0.elapsed()
         );
+        rollback.disarm();
         Ok(Started {
             api_socket,
             clock_warning,
@@ -1018,6 +1040,77 @@ fn host_ca_certs() -> Vec<(String, String)> {
         }
     }
     out
+}
+
+/// Raised by another thread to stop an `init` (see [`Machines::init_interruptible`]).
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt(Arc<std::sync::atomic::AtomicBool>);
+
+impl Interrupt {
+    pub fn raise(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.0.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::Interrupted);
+        }
+        Ok(())
+    }
+}
+
+/// Undoes a `start` that did not finish: kills the VM, the watcher and the API socket. Lives
+/// in `start`'s future after the lock, so it runs (on error or when the future is dropped)
+/// while the lock is still held and no other command sees a half-started machine.
+struct StartRollback<'a> {
+    m: &'a Machines,
+    mc: MachineConfig,
+    /// Held by the provider's launch task until it returns: while it runs, a QEMU may still be
+    /// daemonizing and write its pid file after a first kill.
+    launching: Arc<()>,
+    armed: bool,
+}
+
+impl<'a> StartRollback<'a> {
+    fn new(m: &'a Machines, mc: &MachineConfig) -> StartRollback<'a> {
+        StartRollback {
+            m,
+            mc: mc.clone(),
+            launching: Arc::new(()),
+            armed: true,
+        }
+    }
+
+    fn disarm(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for StartRollback<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let (dirs, name) = (&self.m.dirs, self.mc.name.as_str());
+        tracing::info!("machine {name}: start did not complete; stopping the VM");
+        let _ = crate::api::stop(dirs, &self.mc);
+        stop_watcher(dirs, name);
+        let p = &self.m.provider;
+        // The launch task sees its VM die and returns; until then, kill whatever came up.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Arc::strong_count(&self.launching) > 1 && Instant::now() < deadline {
+            if p.state(dirs, &self.mc).is_ok_and(|s| s != VmState::Stopped) {
+                let _ = p.kill(dirs, &self.mc);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        if let Err(e) = p.kill(dirs, &self.mc) {
+            tracing::warn!("machine {name}: {e}");
+        }
+        // A watcher started just before the interruption writes its pid file late.
+        stop_watcher(dirs, name);
+        let _ = crate::api::stop(dirs, &self.mc);
+    }
 }
 
 /// Stop the watcher process of a machine (by its pid file).

@@ -206,7 +206,7 @@ pub async fn machine(_g: &GlobalOpts, a: MachineArgs) -> Result<u8, Failure> {
         MachineCmd::Rm(a) => rm(a).await,
         MachineCmd::List(a) => list(a),
         MachineCmd::Inspect(a) => inspect(a),
-        MachineCmd::Ssh(a) => ssh(a),
+        MachineCmd::Ssh(a) => ssh(a).await,
         MachineCmd::Set(a) => set(a),
         MachineCmd::Reset(a) => reset(a).await,
         MachineCmd::Info(a) => info(a),
@@ -244,17 +244,48 @@ async fn init(a: InitArgs) -> Result<u8, Failure> {
         } else {
             Box::new(podman_machine::image::NoProgress)
         };
-    let m2 = m;
-    let mc = tokio::task::spawn_blocking(move || {
-        let r = m2.init(&opts, progress.as_ref());
+    let mut signals = Terminate::catch();
+    let interrupt = podman_machine::ops::Interrupt::default();
+    let (m2, i2) = (m, interrupt.clone());
+    let mut task = tokio::task::spawn_blocking(move || {
+        let r = m2.init_interruptible(&opts, progress.as_ref(), &i2);
         (m2, r)
-    })
-    .await
-    .map_err(|e| Failure::msg(format!("init failed: {e}")))?;
-    let (m, mc) = (mc.0, mc.1.map_err(fail)?);
+    });
+    let joined = tokio::select! {
+        j = &mut task => j,
+        _ = signals.recv() => {
+            // As podman: say so, roll back, exit 1. The init stops at its next step and
+            // removes what it made; a second signal does not wait for a long download.
+            println!("Received a terminate signal");
+            let _ = std::io::stdout().flush();
+            interrupt.raise();
+            let j = tokio::select! {
+                j = &mut task => j,
+                _ = signals.recv() => {
+                    eprintln!(
+                        "Error: rollback interrupted; files of machine {name} may be left \
+                         behind (`podman-remote machine rm -f {name}` removes them)"
+                    );
+                    return Ok(1);
+                }
+            };
+            // It completed before it saw the interruption: remove the whole machine.
+            if let Ok((m, Ok(mc))) = j {
+                let n = mc.name.clone();
+                tokio::task::spawn_blocking(move || m.remove(&n, true))
+                    .await
+                    .map_err(|e| Failure::msg(format!("rollback failed: {e}")))?
+                    .map_err(fail)?;
+            }
+            println!("Machine command rollback completed");
+            return Ok(1);
+        }
+    };
+    let (m, mc) = joined.map_err(|e| Failure::msg(format!("init failed: {e}")))?;
+    let mc = mc.map_err(fail)?;
     println!("Machine init complete");
     if a.now {
-        return do_start(&m, &mc.name, false, false).await;
+        return do_start(&m, &mc.name, false, false, &mut signals).await;
     }
     let suffix = if name == DEFAULT_NAME {
         String::new()
@@ -307,15 +338,78 @@ fn spawn_watcher(dirs: &podman_machine::dirs::Dirs, name: &str) -> podman_machin
     Ok(())
 }
 
-async fn do_start(m: &Machines, name: &str, quiet: bool, no_info: bool) -> Result<u8, Failure> {
+/// SIGINT and SIGTERM, caught from creation on: those signals no longer end the process
+/// before it has rolled back what it was doing.
+struct Terminate {
+    #[cfg(unix)]
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Terminate {
+    fn catch() -> Terminate {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Terminate {
+                signals: signal(SignalKind::interrupt())
+                    .and_then(|i| Ok((i, signal(SignalKind::terminate())?)))
+                    .ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Terminate {}
+    }
+
+    /// The next signal (never, when they could not be caught).
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        match &mut self.signals {
+            Some((i, t)) => {
+                tokio::select! {
+                    _ = i.recv() => {}
+                    _ = t.recv() => {}
+                }
+            }
+            None => std::future::pending().await,
+        }
+        #[cfg(not(unix))]
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+async fn do_start(
+    m: &Machines,
+    name: &str,
+    quiet: bool,
+    no_info: bool,
+    signals: &mut Terminate,
+) -> Result<u8, Failure> {
     if !quiet {
         println!("Starting machine \"{name}\"");
         let _ = std::io::stdout().flush();
     }
-    let started = m
-        .start(name, Some(&|n: &str| spawn_watcher(&m.dirs, n)))
-        .await
-        .map_err(|e| Failure::msg(format!("unable to start \"{name}\": {e}")))?;
+    let spawner = |n: &str| spawn_watcher(&m.dirs, n);
+    let mut start = Box::pin(m.start(name, Some(&spawner)));
+    let outcome = tokio::select! {
+        r = &mut start => Some(r),
+        _ = signals.recv() => None,
+    };
+    let Some(started) = outcome else {
+        // As podman: say so, roll back (dropping the start stops the half-booted VM, its
+        // watcher and API socket, then releases the machine's lock) and exit 1.
+        if !quiet {
+            println!("Received a terminate signal");
+            let _ = std::io::stdout().flush();
+        }
+        drop(start);
+        if !quiet {
+            println!("Machine command rollback completed");
+        }
+        return Ok(1);
+    };
+    let started = started.map_err(|e| Failure::msg(format!("unable to start \"{name}\": {e}")))?;
     if let Some(w) = started.clock_warning {
         eprintln!("Warning: {w}");
     }
@@ -331,8 +425,16 @@ async fn do_start(m: &Machines, name: &str, quiet: bool, no_info: bool) -> Resul
 }
 
 async fn start(a: StartArgs) -> Result<u8, Failure> {
+    let mut signals = Terminate::catch();
     let m = machines()?;
-    do_start(&m, &name_or_default(a.name), a.quiet, a.no_info).await
+    do_start(
+        &m,
+        &name_or_default(a.name),
+        a.quiet,
+        a.no_info,
+        &mut signals,
+    )
+    .await
 }
 
 async fn stop(a: NameArg) -> Result<u8, Failure> {
@@ -517,7 +619,7 @@ fn inspect(a: InspectArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
-fn ssh(a: SshArgs) -> Result<u8, Failure> {
+async fn ssh(a: SshArgs) -> Result<u8, Failure> {
     let m = machines()?;
     // podman: a first argument that is not a machine is the command for the default machine.
     let (name, cmd) = match a.args.split_first() {
@@ -539,7 +641,22 @@ fn ssh(a: SshArgs) -> Result<u8, Failure> {
         .args(argv)
         .status()
         .map_err(|e| Failure::msg(format!("cannot run ssh: {e}")))?;
-    Ok(st.code().map(|c| c as u8).unwrap_or(255))
+    let code = st.code().unwrap_or(255);
+    if code == 255 {
+        // ssh's own failures and a remote command's 255 look alike: find out (only on this
+        // path) whether the guest's host key is the one pinned with the machine.
+        let (host, port) = m.provider.ssh_endpoint(&mc);
+        let user = a.username.as_deref().unwrap_or(mc.ssh_user());
+        if let Err(podman_machine::Error::Bindings(e @ bindings::Error::HostKey(_))) =
+            podman_machine::guest::connect(&mc, user, &host, port).await
+        {
+            return Err(Failure::msg(format!(
+                "machine {name}: the VM's SSH host key is not the one pinned for this machine \
+                 (VM re-created or replaced?); refusing to connect: {e}"
+            )));
+        }
+    }
+    Ok(code as u8)
 }
 
 fn set(a: SetArgs) -> Result<u8, Failure> {

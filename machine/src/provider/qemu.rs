@@ -645,9 +645,13 @@ impl Provider for Qemu {
         }
         tracing::debug!("{} {}", bin.display(), argv(&spec).join(" "));
         let started = Instant::now();
-        let out = Command::new(&bin)
-            .args(argv(&spec))
-            .stdin(Stdio::null())
+        let mut cmd = Command::new(&bin);
+        cmd.args(argv(&spec)).stdin(Stdio::null());
+        // Its own process group: the terminal's Ctrl-C is for `start`, which rolls back,
+        // not for a QEMU halfway through daemonizing (it would leave an orphan behind).
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let out = cmd
             .output()
             .ctx(|| format!("cannot run {}", bin.display()))?;
         if !out.status.success() {
