@@ -49,20 +49,29 @@ pub async fn serve(
     let listen = podman_server::ListenAddr::parse(&format!("unix://{}", socket.display()))?;
     let deadline = Instant::now() + API_WAIT;
     let mut wait = Duration::from_millis(250);
+    // The VM may go away while this still tries (an interrupted start): stop trying then,
+    // so no socket is bound after the machine is down.
+    tokio::pin!(shutdown);
     let server = loop {
-        let attempt = podman_server::Server::builder(&uri)?
+        let starting = podman_server::Server::builder(&uri)?
             .identity(Some(mc.ssh.identity_path.clone()))
             .pinned_known_hosts(Some(mc.known_hosts_path.path.clone()))
             .connection_name(Some(mc.name.clone()))
             .listen(listen.clone())
             .idle_timeout(None)
-            .start()
-            .await;
+            .start();
+        let attempt = tokio::select! {
+            r = starting => r,
+            () = &mut shutdown => return Ok(()),
+        };
         match attempt {
             Ok(s) => break s,
             Err(e) if Instant::now() < deadline => {
                 tracing::info!("machine {}: API server not up yet: {e}", mc.name);
-                tokio::time::sleep(wait).await;
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = &mut shutdown => return Ok(()),
+                }
                 wait = (wait * 2).min(Duration::from_secs(3));
             }
             Err(e) => return Err(e.into()),
