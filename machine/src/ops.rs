@@ -900,7 +900,19 @@ impl Machines {
                 }
             })
         };
-        #[cfg(not(unix))]
+        #[cfg(windows)]
+        let api = {
+            let (dirs, mc, host) = (self.dirs.clone(), mc.clone(), host.clone());
+            tokio::spawn(async move {
+                let shutdown = async {
+                    let _ = api_stopped.await;
+                };
+                if let Err(e) = crate::api_windows::serve(&dirs, &mc, &host, port, shutdown).await {
+                    tracing::warn!("machine {}: API pipes not served: {e}", mc.name);
+                }
+            })
+        };
+        #[cfg(not(any(unix, windows)))]
         drop(api_stopped);
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -936,7 +948,7 @@ impl Machines {
             }
         }
         let _ = api_stop.send(());
-        #[cfg(unix)]
+        #[cfg(any(unix, windows))]
         let _ = api.await;
         // A newer watcher (after a restart) may own the file by now.
         if std::fs::read_to_string(&pidf).is_ok_and(|p| p.trim() == std::process::id().to_string())
