@@ -43,10 +43,12 @@ mod home;
 mod netns;
 mod registry;
 mod run;
+mod wine;
 mod world;
 
 pub use home::{podman_remote_bin, Agent, Home};
 pub use netns::{RemoteHost, Sshd};
 pub use registry::{registry, Registry};
 pub use run::{describe, run, spawn_daemon, stop_daemon, try_run, Output};
+pub use wine::{wine_path, WinePrefix, WINE_TIMEOUT};
 pub use world::{unique, world, PrivateSshd, World, IMAGE};
