@@ -61,11 +61,6 @@ if ($env:PODMAN_PS_KEEP -eq 'true') {
 }
 $port"#;
 
-/// `hyperv-prep`'s group step: add the current user to Hyper-V Administrators.
-pub const ADD_TO_HYPERV_ADMINS: &str = r#"$me = [Security.Principal.WindowsIdentity]::GetCurrent().Name
-$members = Get-LocalGroupMember -SID 'S-1-5-32-578' | ForEach-Object { $_.Name }
-if ($members -contains $me) { 'already' } else { Add-LocalGroupMember -SID 'S-1-5-32-578' -Member $me; 'added' }"#;
-
 pub const CREATE_VM: &str = r#"$name = $env:PODMAN_PS_NAME
 New-VM -Name $name -Generation 2 -MemoryStartupBytes ([int64]$env:PODMAN_PS_MEMORY_MIB * 1MB) -VHDPath $env:PODMAN_PS_VHDX | Out-Null
 Set-VMProcessor -VMName $name -Count ([int]$env:PODMAN_PS_CPUS)
@@ -305,37 +300,6 @@ ExecStartPost=/usr/bin/nmcli c up vsock0\n[Install]\nWantedBy=multi-user.target\
         crate::remove_quiet(&tmp);
         r.map(|_| ())
     }
-}
-
-/// `podman system hyperv-prep`: register the hvsock services (kept when machines are
-/// removed) and add the user to Hyper-V Administrators, so later commands need no elevation.
-/// Returns what was done, for printing.
-pub fn hyperv_prep(h: &HyperV) -> Result<String> {
-    let p = h.privileges()?;
-    if !p.admin {
-        return Err(Error::Provider(
-            "hyperv-prep needs administrator privileges: run it in an elevated terminal".into(),
-        ));
-    }
-    let mut out = Vec::new();
-    for purpose in ["Network", "Events"] {
-        let port = h.hvsock_port(purpose, true, true)?;
-        out.push(format!(
-            "hvsock service {purpose}: port {port} ({})",
-            service_guid(port)
-        ));
-    }
-    let g = h.run(
-        &Script::new(ADD_TO_HYPERV_ADMINS),
-        "adding the user to Hyper-V Administrators",
-    )?;
-    out.push(if g.ends_with("already") {
-        "user is already a member of Hyper-V Administrators".to_string()
-    } else {
-        "added the user to Hyper-V Administrators; sign out and in again for it to apply"
-            .to_string()
-    });
-    Ok(out.join("\n"))
 }
 
 impl Provider for HyperV {
@@ -736,7 +700,12 @@ mod tests {
             VM_STATE,
             HVSOCK_ENTRY,
             PRIVILEGES,
-            ADD_TO_HYPERV_ADMINS,
+            super::super::hyperv_prep::LIST_ENTRIES,
+            super::super::hyperv_prep::ENSURE_ENTRIES,
+            super::super::hyperv_prep::REMOVE_ENTRIES,
+            super::super::hyperv_prep::GROUP_MEMBER,
+            super::super::hyperv_prep::ADD_TO_GROUP,
+            super::super::hyperv_prep::REMOVE_FROM_GROUP,
         ] {
             for bad in [
                 "Invoke-Expression",
@@ -836,10 +805,6 @@ mod tests {
             e.contains("hyperv-prep") && e.contains("Hyper-V Administrators"),
             "{e}"
         );
-        assert!(hyperv_prep(&h)
-            .unwrap_err()
-            .to_string()
-            .contains("administrator"));
     }
 
     #[test]
