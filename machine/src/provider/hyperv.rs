@@ -349,8 +349,9 @@ impl Provider for HyperV {
         if !mc.mounts.is_empty() {
             return Err(Error::Invalid(
                 "--volume is not supported by the hyperv provider in podman-remote (podman \
-                 shares over 9p on hvsock, which is not implemented); use the wsl provider or \
-                 `podman-remote machine cp`"
+                 shares host folders over 9p on hvsock, which is not implemented): create the \
+                 machine with `--provider wsl`, where C:\\ is /mnt/c in the machine, or copy \
+                 files in with `podman-remote machine cp SRC NAME:DEST`"
                     .into(),
             ));
         }
@@ -782,6 +783,32 @@ mod tests {
         assert_eq!(
             mc.extra["HyperVHypervisor"]["ReadyVsock"]["key_name"],
             "000004D2-FACB-11E6-BD58-64006A7986D3"
+        );
+    }
+
+    #[test]
+    fn volumes_are_refused_with_what_to_do_instead() {
+        let h = HyperV::with_powershell(Arc::new(Recorder::new()), "powershell.exe");
+        let mut mc = test_machine(Path::new("/x/m.vhdx"));
+        mc.mounts = vec![crate::config::Mount {
+            original_input: "C:\\src:/src".into(),
+            read_only: false,
+            source: "C:\\src".into(),
+            tag: "vol0".into(),
+            target: "/src".into(),
+            kind: "9p".into(),
+        }];
+        let e = h
+            .create(&Dirs::for_provider(VmType::Hyperv), &mut mc)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--volume is not supported by the hyperv provider"),
+            "{e}"
+        );
+        assert!(
+            e.contains("--provider wsl") && e.contains("machine cp"),
+            "{e}"
         );
     }
 
