@@ -75,7 +75,7 @@ pub fn docker_host_lines(pipe: &str) -> String {
 }
 
 #[cfg(windows)]
-pub use imp::{serve, start};
+pub use imp::{serve, start, wait_served};
 
 #[cfg(windows)]
 mod imp {
@@ -191,28 +191,39 @@ mod imp {
     /// Wait for the watcher to serve the machine's pipe; the pipe Docker clients should use,
     /// or `None` (with a warning) when it did not come up, since the machine is usable anyway.
     pub fn start(dirs: &Dirs, mc: &MachineConfig) -> Result<Option<PathBuf>> {
-        let record = served_file(dirs, &mc.name);
-        let deadline = Instant::now() + API_WAIT;
-        while Instant::now() < deadline {
-            let watcher = std::fs::read_to_string(dirs.watcher_pid_file(&mc.name))
+        let got = wait_served(dirs, &mc.name, API_WAIT);
+        if got.is_none() {
+            tracing::warn!(
+                "machine {}: the API pipe {} did not come up; see {}",
+                mc.name,
+                winpipe::machine_pipe(&mc.name),
+                crate::api::watcher_log(dirs, &mc.name).display()
+            );
+        }
+        Ok(got.map(PathBuf::from))
+    }
+
+    /// The pipe to report once the current watcher's record is written and its first pipe
+    /// answers.
+    pub fn wait_served(dirs: &Dirs, name: &str, timeout: Duration) -> Option<String> {
+        let record = served_file(dirs, name);
+        let deadline = Instant::now() + timeout;
+        loop {
+            let watcher = std::fs::read_to_string(dirs.watcher_pid_file(name))
                 .ok()
                 .and_then(|p| p.trim().parse::<u32>().ok());
             let served =
                 watcher.and_then(|pid| parse_record(&std::fs::read_to_string(&record).ok()?, pid));
             if let Some(served) = served {
                 if winpipe::pipe_exists(&served[0]) {
-                    return Ok(forward_pipe(&served).map(PathBuf::from));
+                    return forward_pipe(&served).map(String::from);
                 }
+            }
+            if Instant::now() >= deadline {
+                return None;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        tracing::warn!(
-            "machine {}: the API pipe {} did not come up; see {}",
-            mc.name,
-            winpipe::machine_pipe(&mc.name),
-            crate::api::watcher_log(dirs, &mc.name).display()
-        );
-        Ok(None)
     }
 }
 
@@ -238,6 +249,49 @@ mod tests {
         assert_eq!(parse_record("4242\n", 4242), None);
         assert_eq!(parse_record("", 4242), None);
         assert_eq!(parse_record("x\n\\\\.\\pipe\\a\n", 4242), None);
+    }
+
+    /// Under Windows (or Wine): `start` reports a pipe only once the current watcher's
+    /// record names it and it answers.
+    #[cfg(windows)]
+    #[test]
+    fn start_waits_for_the_current_watchers_pipe() {
+        use std::time::Duration;
+        use windows_sys::Win32::Foundation::{CloseHandle, INVALID_HANDLE_VALUE};
+        use windows_sys::Win32::System::Pipes::CreateNamedPipeW;
+        let t = tempfile::tempdir().unwrap();
+        let dirs = Dirs {
+            config: t.path().join("c"),
+            data: t.path().join("d"),
+            global_data: t.path().join("g"),
+            runtime: t.path().to_path_buf(),
+        };
+        let name = format!("e2e-{}", std::process::id());
+        let pipe = winpipe::machine_pipe(&name);
+        let short = Duration::from_millis(300);
+        std::fs::write(dirs.watcher_pid_file(&name), "4242").unwrap();
+        // No record yet; then a stale one of an earlier watcher.
+        assert_eq!(wait_served(&dirs, &name, short), None);
+        std::fs::write(
+            served_file(&dirs, &name),
+            record_text(4141, &[pipe.clone()]),
+        )
+        .unwrap();
+        assert_eq!(wait_served(&dirs, &name, short), None);
+        // The current watcher's record, but its pipe does not answer.
+        std::fs::write(
+            served_file(&dirs, &name),
+            record_text(4242, &[pipe.clone()]),
+        )
+        .unwrap();
+        assert_eq!(wait_served(&dirs, &name, short), None);
+        let w: Vec<u16> = pipe.encode_utf16().chain(std::iter::once(0)).collect();
+        // SAFETY: NUL-terminated name; PIPE_ACCESS_DUPLEX (3), byte mode, one instance.
+        let h = unsafe { CreateNamedPipeW(w.as_ptr(), 3, 0, 1, 4096, 4096, 0, std::ptr::null()) };
+        assert_ne!(h, INVALID_HANDLE_VALUE);
+        assert_eq!(wait_served(&dirs, &name, short), Some(pipe));
+        // SAFETY: closing the handle we created.
+        unsafe { CloseHandle(h) };
     }
 
     #[test]
