@@ -74,6 +74,15 @@ pub fn docker_host_lines(pipe: &str) -> String {
     }
 }
 
+/// `inspect`'s `ConnectionInfo.PodmanPipe`: the machine's pipe on Windows, else null.
+pub fn inspect_pipe(name: &str, windows: bool) -> serde_json::Value {
+    if windows {
+        serde_json::json!({ "Path": winpipe::machine_pipe(name) })
+    } else {
+        serde_json::Value::Null
+    }
+}
+
 #[cfg(windows)]
 pub use imp::{serve, start, wait_served};
 
@@ -292,6 +301,16 @@ mod tests {
         assert_eq!(wait_served(&dirs, &name, short), Some(pipe));
         // SAFETY: closing the handle we created.
         unsafe { CloseHandle(h) };
+    }
+
+    #[test]
+    fn inspect_names_the_pipe_on_windows_only() {
+        assert_eq!(
+            inspect_pipe("podman-machine-default", true),
+            serde_json::json!({"Path": r"\\.\pipe\podman-machine-default"})
+        );
+        assert_eq!(inspect_pipe("m", true)["Path"], r"\\.\pipe\podman-m");
+        assert!(inspect_pipe("m", false).is_null());
     }
 
     #[test]

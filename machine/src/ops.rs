@@ -760,7 +760,7 @@ impl Machines {
             "ConfigDir": { "Path": self.dirs.config },
             "ConnectionInfo": {
                 "PodmanSocket": { "Path": self.dirs.api_socket(name) },
-                "PodmanPipe": null,
+                "PodmanPipe": crate::api_windows::inspect_pipe(name, cfg!(windows)),
             },
             "Created": mc.created.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
             "LastUp": mc.last_up.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),

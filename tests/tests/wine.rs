@@ -216,3 +216,77 @@ fn named_pipe_api_server_under_wine_serves_the_windows_client() {
     );
     assert!(!log.to_lowercase().contains("error"), "{log}");
 }
+
+/// The background form: `--detach` returns once the pipe answers, `--status` lists the
+/// server, the client works through it, and `--stop` ends it (the pipe is gone after).
+#[test]
+fn detached_named_pipe_service_under_wine() {
+    let w = world();
+    let exe = exe();
+    let dir = tempfile::Builder::new()
+        .prefix("wine-detach")
+        .tempdir_in(&w.dir)
+        .unwrap();
+    let wine = WinePrefix::new(dir.path());
+    let home = w.home();
+    home.trust_world(w);
+    let win_home = wine_path(&home.path);
+    let cmd = |args: &[&str]| {
+        let mut c = wine.cmd(exe, args);
+        c.env("HOME", &win_home).env("USERPROFILE", &win_home);
+        c
+    };
+    let url = format!("npipe:////./pipe/{}", unique("podman-e2e-bg"));
+    let d = run(
+        &mut cmd(&[
+            "--url",
+            &w.ssh_url(),
+            "--identity",
+            &wine_path(&w.key),
+            "system",
+            "service",
+            "--detach",
+            "--time",
+            "0",
+            &url,
+        ]),
+        None,
+        WINE_TIMEOUT,
+    );
+    d.assert_success();
+    assert_eq!(d.stdout.trim(), url, "{d}");
+
+    let st = run(
+        &mut cmd(&[
+            "system",
+            "service",
+            "--status",
+            &url,
+            "--format",
+            "{{.socket}} {{.state}}",
+        ]),
+        None,
+        WINE_TIMEOUT,
+    );
+    st.assert_success();
+    assert_eq!(st.stdout.trim(), format!("{url} connected"), "{st}");
+
+    let v = run(
+        &mut cmd(&["--url", &url, "version", "--format", "{{.Server.Version}}"]),
+        None,
+        WINE_TIMEOUT,
+    );
+    v.assert_success();
+    assert_eq!(v.stdout.trim(), "4.3.1", "{v}");
+
+    let stop = run(
+        &mut cmd(&["system", "service", "--stop", &url]),
+        None,
+        WINE_TIMEOUT,
+    );
+    stop.assert_success()
+        .assert_stdout_contains(&format!("Stopped the API server on {url}"));
+    let gone = run(&mut cmd(&["--url", &url, "version"]), None, WINE_TIMEOUT);
+    assert_eq!(gone.status, 125, "{gone}");
+    assert!(gone.stderr.contains("no such pipe"), "{gone}");
+}
