@@ -10,7 +10,7 @@ use crate::exit::Failure;
 #[derive(Args, Debug, Clone, PartialEq, Eq)]
 pub struct HypervPrepArgs {
     /// Show vsock registry entries and Hyper-V group membership status.
-    #[arg(long, conflicts_with = "reset")]
+    #[arg(long)]
     pub status: bool,
     /// Remove all Podman vsock registry entries and optionally remove user from Hyper-V
     /// Administrators group.
@@ -97,7 +97,9 @@ mod tests {
         assert_eq!(parse(&["--mounts", "5"]).unwrap().mounts, 5);
         let e = parse(&["--force"]).unwrap_err();
         assert!(e.contains("--reset"), "{e}");
-        assert!(parse(&["--status", "--reset"]).is_err());
+        // As in podman, --status wins over --reset (it runs first and needs no elevation).
+        let both = parse(&["--status", "--reset"]).unwrap();
+        assert!(both.status && both.reset);
         assert!(parse(&["--mounts", "-1"]).is_err());
         assert!(parse(&["extra"]).is_err());
     }

@@ -502,6 +502,20 @@ mod tests {
         );
         assert!(out.contains("  No vsock registry entries found.\n"));
         assert!(out.ends_with("  Current user is a member\n"));
+        // --status with --reset only shows, as podman's does.
+        let h = host(false, true, TWO, "");
+        let (r, _, _) = prep(
+            &h,
+            PrepOptions {
+                status: true,
+                reset: true,
+                force: true,
+                ..PrepOptions::default()
+            },
+            true,
+        );
+        r.unwrap();
+        assert_eq!(ran(&h), [LIST_ENTRIES, GROUP_MEMBER]);
     }
 
     #[test]
