@@ -22,6 +22,11 @@ pub enum ConnectionUrl {
         port: u16,
         prefix: String,
     },
+    /// A Windows named pipe, `\\.\pipe\NAME` (`npipe:////./pipe/NAME`), as a podman
+    /// machine's API is published on Windows.
+    Npipe {
+        pipe: String,
+    },
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -77,6 +82,7 @@ impl fmt::Display for ConnectionUrl {
                 Ok(())
             }
             ConnectionUrl::Unix { path } => write!(f, "unix://{path}"),
+            ConnectionUrl::Npipe { pipe } => write!(f, "npipe://{}", pipe.replace('\\', "/")),
             ConnectionUrl::Tcp { host, port, prefix } => {
                 write!(f, "tcp://{}:{port}{prefix}", host_for_display(host))
             }
@@ -119,16 +125,18 @@ impl ConnectionUrl {
         let Some((scheme, rest)) = url.split_once("://") else {
             return Err(bad(
                 url,
-                "missing scheme: use ssh://[user@]host[:port][/socket], unix:///path or tcp://host:port",
+                "missing scheme: use ssh://[user@]host[:port][/socket], unix:///path, \
+                 tcp://host:port or npipe:////./pipe/NAME",
             ));
         };
         match scheme {
             "ssh" => parse_ssh(url, rest).map(ConnectionUrl::Ssh),
             "unix" => parse_unix(url, rest),
             "tcp" => parse_tcp(url, rest),
+            "npipe" => parse_npipe(url, rest),
             other => Err(bad(
                 url,
-                format!("{other:?} is not a supported schema (use ssh, unix or tcp)"),
+                format!("{other:?} is not a supported schema (use ssh, unix, tcp or npipe)"),
             )),
         }
     }
@@ -138,8 +146,31 @@ impl ConnectionUrl {
             ConnectionUrl::Ssh(_) => "ssh",
             ConnectionUrl::Unix { .. } => "unix",
             ConnectionUrl::Tcp { .. } => "tcp",
+            ConnectionUrl::Npipe { .. } => "npipe",
         }
     }
+}
+
+/// `npipe:////./pipe/NAME` (podman's and Docker's spelling; any number of leading slashes
+/// is taken, as Windows treats `/` and `\` alike) to `\\.\pipe\NAME`. Only local pipes:
+/// a pipe on another host would carry the API over SMB, unauthenticated by us.
+fn parse_npipe(url: &str, rest: &str) -> Result<ConnectionUrl> {
+    if rest.contains('?') || rest.contains('#') {
+        return Err(bad(url, "npipe URLs take no query or fragment"));
+    }
+    let p = rest.trim_start_matches(['/', '\\']).replace('/', "\\");
+    let Some(name) = p.strip_prefix(".\\pipe\\") else {
+        return Err(bad(
+            url,
+            "expected a local pipe, npipe:////./pipe/NAME (pipes on other hosts are not supported)",
+        ));
+    };
+    if name.is_empty() || name.contains('\\') {
+        return Err(bad(url, "the pipe name is empty or has a path in it"));
+    }
+    Ok(ConnectionUrl::Npipe {
+        pipe: format!("\\\\.\\pipe\\{name}"),
+    })
 }
 
 fn parse_unix(url: &str, rest: &str) -> Result<ConnectionUrl> {
@@ -359,6 +390,31 @@ mod tests {
             }
         );
         assert!(err("unix://").contains("socket path is empty"));
+    }
+
+    #[test]
+    fn npipe_forms() {
+        let want = ConnectionUrl::Npipe {
+            pipe: r"\\.\pipe\podman-machine-default".into(),
+        };
+        assert_eq!(
+            ConnectionUrl::parse("npipe:////./pipe/podman-machine-default").unwrap(),
+            want
+        );
+        assert_eq!(
+            ConnectionUrl::parse("npipe://./pipe/podman-machine-default").unwrap(),
+            want
+        );
+        assert_eq!(
+            ConnectionUrl::parse(r"npipe://\\.\pipe\podman-machine-default").unwrap(),
+            want
+        );
+        assert_eq!(want.to_string(), "npipe:////./pipe/podman-machine-default");
+        assert_eq!(want.scheme(), "npipe");
+        assert!(err("npipe:////server/pipe/x").contains("local pipe"));
+        assert!(err("npipe:////./pipe/").contains("empty"));
+        assert!(err("npipe:////./pipe/a/b").contains("path in it"));
+        assert!(err("npipe:////./pipe/x?y").contains("no query"));
     }
 
     #[test]

@@ -111,9 +111,13 @@ pub fn start(dirs: &Dirs, mc: &MachineConfig) -> Result<Option<PathBuf>> {
         );
         Ok(None)
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
     {
-        // The Windows providers' named pipes (`winpipe::host_api_pipes`) are not served yet.
+        let _ = socket;
+        crate::api_windows::start(dirs, mc)
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
         let _ = socket;
         Ok(None)
     }
@@ -154,12 +158,8 @@ pub fn stop(dirs: &Dirs, mc: &MachineConfig) -> Result<()> {
 /// podman's hint after start (`WaitAPIAndPrintInfo`).
 pub fn docker_host_lines(socket: &std::path::Path) -> String {
     if cfg!(windows) {
-        format!(
-            "API forwarding listening on: {0}\n\nYou can connect Docker API clients by setting \
-             DOCKER_HOST using the\nfollowing command in your terminal session:\n\n\t\
-             $Env:DOCKER_HOST=\"unix://{0}\"\n",
-            socket.display()
-        )
+        // On Windows `start` returns the named pipe (see `api_windows`).
+        crate::api_windows::docker_host_lines(&socket.to_string_lossy())
     } else {
         format!(
             "API forwarding listening on: {0}\n\nYou can connect Docker API clients by setting \

@@ -5,6 +5,7 @@
 //! high-level operations the CLI calls ([`ops`]).
 
 pub mod api;
+pub mod api_windows;
 pub mod clock;
 pub mod cloudinit;
 

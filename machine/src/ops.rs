@@ -809,7 +809,7 @@ impl Machines {
             "ConfigDir": { "Path": self.dirs.config },
             "ConnectionInfo": {
                 "PodmanSocket": { "Path": self.dirs.api_socket(name) },
-                "PodmanPipe": null,
+                "PodmanPipe": crate::api_windows::inspect_pipe(name, cfg!(windows)),
             },
             "Created": mc.created.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
             "LastUp": mc.last_up.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
@@ -949,7 +949,19 @@ impl Machines {
                 }
             })
         };
-        #[cfg(not(unix))]
+        #[cfg(windows)]
+        let api = {
+            let (dirs, mc, host) = (self.dirs.clone(), mc.clone(), host.clone());
+            tokio::spawn(async move {
+                let shutdown = async {
+                    let _ = api_stopped.await;
+                };
+                if let Err(e) = crate::api_windows::serve(&dirs, &mc, &host, port, shutdown).await {
+                    tracing::warn!("machine {}: API pipes not served: {e}", mc.name);
+                }
+            })
+        };
+        #[cfg(not(any(unix, windows)))]
         drop(api_stopped);
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -985,7 +997,7 @@ impl Machines {
             }
         }
         let _ = api_stop.send(());
-        #[cfg(unix)]
+        #[cfg(any(unix, windows))]
         let _ = api.await;
         // A newer watcher (after a restart) may own the file by now.
         if std::fs::read_to_string(&pidf).is_ok_and(|p| p.trim() == std::process::id().to_string())

@@ -356,6 +356,10 @@ impl Server {
 async fn handle(io: BoxIo, tunnel: Arc<Tunnel>) {
     match tunnel.open(&Dest::Engine).await {
         Ok(ch) => {
+            // Windows listens on named pipes only, which cannot carry a half-close.
+            #[cfg(windows)]
+            let _ = pump::until_remote_done(io, ch.stream).await;
+            #[cfg(not(windows))]
             let _ = pump::bidirectional(io, ch.stream).await;
             drop(ch._guard);
         }

@@ -114,10 +114,14 @@ impl Listener {
                 })
             }
             #[cfg(windows)]
-            ListenAddr::Pipe(name) => Ok(Listener {
-                addr: addr.clone(),
-                pipe: Some(win::PipeListener::bind(addr, name)?),
-            }),
+            ListenAddr::Pipe(name) => {
+                // The pipe's pid and state files go to the runtime directory.
+                crate::paths::ensure_dir(&crate::paths::runtime_dir())?;
+                Ok(Listener {
+                    addr: addr.clone(),
+                    pipe: Some(win::PipeListener::bind(addr, name)?),
+                })
+            }
             _ => Err(Error::Listen {
                 addr: addr.to_string(),
                 reason: "not supported on this platform".into(),

@@ -21,6 +21,30 @@ where
     Ok(())
 }
 
+/// Like [`bidirectional`], for clients that cannot be sent a half-close: a byte-mode Windows
+/// named pipe has none (EOF is the other end closing), so once `b` (the engine) has sent
+/// everything the connection ends, as the client waits for that EOF (an attach stream ends
+/// that way). What the client might still send would have no reader anyway.
+#[cfg_attr(not(windows), allow(dead_code))]
+pub(crate) async fn until_remote_done<A, B>(a: A, b: B) -> std::io::Result<()>
+where
+    A: AsyncRead + AsyncWrite + Send,
+    B: AsyncRead + AsyncWrite + Send,
+{
+    let (ar, aw) = tokio::io::split(a);
+    let (br, bw) = tokio::io::split(b);
+    let up = one_way(ar, bw);
+    let down = one_way(br, aw);
+    tokio::pin!(up, down);
+    tokio::select! {
+        r = &mut down => r,
+        r = &mut up => {
+            r?;
+            down.await
+        }
+    }
+}
+
 async fn one_way<R, W>(mut r: R, mut w: W) -> std::io::Result<()>
 where
     R: AsyncRead + Unpin,
@@ -61,6 +85,33 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The engine ends while the client still has its sending side open (it waits for EOF):
+    /// the pump returns, which closes the client's connection.
+    #[tokio::test]
+    async fn without_half_close_the_engine_ending_ends_the_connection() {
+        let (client, server_side) = tokio::io::duplex(64);
+        let (engine_side, engine) = tokio::io::duplex(64);
+        let pump = tokio::spawn(until_remote_done(server_side, engine_side));
+        let (mut cr, mut cw) = tokio::io::split(client);
+        let (mut er, mut ew) = tokio::io::split(engine);
+        cw.write_all(b"request").await.unwrap();
+        let mut req = [0u8; 7];
+        er.read_exact(&mut req).await.unwrap();
+        assert_eq!(&req, b"request");
+        ew.write_all(b"stream output").await.unwrap();
+        ew.shutdown().await.unwrap();
+        let mut back = Vec::new();
+        cr.read_to_end(&mut back).await.unwrap();
+        assert_eq!(back, b"stream output");
+        tokio::time::timeout(std::time::Duration::from_secs(10), pump)
+            .await
+            .expect("the pump waits for the client to half-close")
+            .unwrap()
+            .unwrap();
+        // The client's side is still open, but nobody reads it any more.
+        drop(cw);
+    }
 
     #[tokio::test]
     async fn copies_both_ways_with_half_close() {

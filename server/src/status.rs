@@ -157,7 +157,7 @@ pub async fn list() -> Result<Vec<Status>> {
     Ok(out)
 }
 
-/// Asks the server at `addr` to stop (SIGTERM) and waits up to `wait` for it to go.
+/// Asks the server at `addr` to stop (SIGTERM; on Windows it is terminated) and waits up to `wait` for it to go.
 pub async fn stop(addr: &ListenAddr, wait: Duration) -> Result<u32> {
     let Some(status) = query(addr).await? else {
         return Err(Error::NotRunning(addr.to_string()));
@@ -177,6 +177,9 @@ pub async fn stop(addr: &ListenAddr, wait: Duration) -> Result<u32> {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // A terminated Windows process had no chance to remove its files.
+    #[cfg(windows)]
+    remove_leftovers(addr, &ServerFiles::for_addr(addr));
     Ok(status.pid)
 }
 
@@ -190,10 +193,25 @@ pub(crate) fn process_alive(pid: u32) -> bool {
     r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
-#[cfg(not(unix))]
+#[cfg(windows)]
 pub(crate) fn process_alive(pid: u32) -> bool {
-    // No cheap liveness check without more Win32 bindings: trust the pipe check that follows.
-    pid != 0
+    use windows_sys::Win32::Foundation::CloseHandle;
+    use windows_sys::Win32::System::Threading::{
+        GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
+    };
+    // GetExitCodeProcess's "still running" value.
+    const STILL_ACTIVE: u32 = 259;
+    // SAFETY: opening a process by id for a query; the handle is closed below.
+    let h = unsafe { OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid) };
+    if h.is_null() {
+        return false;
+    }
+    let mut code = 0u32;
+    // SAFETY: `h` is a valid process handle and `code` a valid out pointer.
+    let ok = unsafe { GetExitCodeProcess(h, &mut code) };
+    // SAFETY: closing the handle opened above.
+    unsafe { CloseHandle(h) };
+    ok != 0 && code == STILL_ACTIVE
 }
 
 #[cfg(unix)]
@@ -209,16 +227,28 @@ fn terminate(pid: u32) -> Result<()> {
     Ok(())
 }
 
-#[cfg(not(unix))]
+#[cfg(windows)]
 fn terminate(pid: u32) -> Result<()> {
-    let out = std::process::Command::new("taskkill")
-        .args(["/PID", &pid.to_string()])
-        .output()
-        .map_err(|e| Error::Usage(format!("cannot run taskkill: {e}")))?;
-    if !out.status.success() {
+    use windows_sys::Win32::Foundation::CloseHandle;
+    use windows_sys::Win32::System::Threading::{OpenProcess, TerminateProcess, PROCESS_TERMINATE};
+    // A background server has no window and no console, so `taskkill` without /F cannot ask
+    // it to close; it holds no state that needs saving (the caller removes its files).
+    // SAFETY: opening a process by id read from our own state file; closed below.
+    let h = unsafe { OpenProcess(PROCESS_TERMINATE, 0, pid) };
+    if h.is_null() {
         return Err(Error::Usage(format!(
             "cannot stop the server (pid {pid}): {}",
-            String::from_utf8_lossy(&out.stderr).trim()
+            std::io::Error::last_os_error()
+        )));
+    }
+    // SAFETY: `h` is a valid process handle with PROCESS_TERMINATE access.
+    let ok = unsafe { TerminateProcess(h, 1) };
+    let err = std::io::Error::last_os_error();
+    // SAFETY: closing the handle opened above.
+    unsafe { CloseHandle(h) };
+    if ok == 0 {
+        return Err(Error::Usage(format!(
+            "cannot stop the server (pid {pid}): {err}"
         )));
     }
     Ok(())

@@ -44,6 +44,7 @@ mod local;
 mod netns;
 mod registry;
 mod run;
+mod wine;
 mod world;
 
 pub use home::{podman_remote_bin, Agent, Home};
@@ -51,4 +52,5 @@ pub use local::{free_port, get_local, http_unix, parse_http_reply, wait_until};
 pub use netns::{RemoteHost, Sshd};
 pub use registry::{registry, Registry};
 pub use run::{describe, run, spawn_daemon, stop_daemon, try_run, Output};
+pub use wine::{wine_path, WinePrefix, WINE_TIMEOUT};
 pub use world::{unique, world, PrivateSshd, World, IMAGE};

@@ -11,6 +11,8 @@ use crate::ssh::config::SshConfig;
 use crate::ssh::session::{ConnectOptions, SshSession, Target};
 use crate::url::ConnectionUrl;
 
+#[cfg(windows)]
+pub mod npipe;
 pub mod ssh;
 pub mod tcp;
 #[cfg(unix)]
@@ -56,6 +58,13 @@ pub async fn open(url: &ConnectionUrl, opts: &ConnectOptions) -> Result<Arc<dyn 
         ConnectionUrl::Unix { path } => Err(crate::error::Error::Connect {
             target: format!("unix://{path}"),
             reason: "unix sockets are not supported on this platform; use ssh://".into(),
+        }),
+        #[cfg(windows)]
+        ConnectionUrl::Npipe { pipe } => Ok(Arc::new(npipe::NpipeTransport::new(pipe.clone()))),
+        #[cfg(not(windows))]
+        ConnectionUrl::Npipe { .. } => Err(crate::error::Error::Connect {
+            target: url.to_string(),
+            reason: "named pipes exist only on Windows; use ssh://, unix:// or tcp://".into(),
         }),
         ConnectionUrl::Tcp { host, port, prefix } => Ok(Arc::new(tcp::TcpTransport::new(
             host.clone(),

@@ -177,11 +177,12 @@ async fn add(reg: &Registry, a: AddArgs) -> Result<u8, Failure> {
                 Ok(_) => {}
             }
         }
-        ConnectionUrl::Tcp { .. } => {
+        ConnectionUrl::Tcp { .. } | ConnectionUrl::Npipe { .. } => {
             if identity.is_some() || a.socket_path.is_some() {
-                return Err(Failure::msg(
-                    "--identity and --socket-path are not supported for the tcp scheme",
-                ));
+                return Err(Failure::msg(format!(
+                    "--identity and --socket-path are not supported for the {} scheme",
+                    url.scheme()
+                )));
             }
         }
     }

@@ -331,6 +331,15 @@ fn spawn_watcher(dirs: &podman_machine::dirs::Dirs, name: &str) -> podman_machin
             });
         }
     }
+    #[cfg(windows)]
+    {
+        use std::os::windows::process::CommandExt;
+        // No console of its own and out of the terminal's process group: it outlives this
+        // command and its window, and Ctrl+C there does not reach it (it serves the pipes).
+        const DETACHED_PROCESS: u32 = 0x0000_0008;
+        const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+        cmd.creation_flags(DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP);
+    }
     cmd.spawn().map_err(|e| podman_machine::Error::Io {
         context: "cannot start the machine's clock watcher".into(),
         source: e,

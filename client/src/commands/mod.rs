@@ -9,6 +9,7 @@ pub mod containers;
 pub mod cp;
 pub mod create;
 pub mod events;
+pub mod hyperv_prep;
 pub mod image_mgmt;
 pub mod images;
 pub mod kube;

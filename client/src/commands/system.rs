@@ -28,6 +28,10 @@ pub enum SystemCmd {
     Prune(sysadmin::SystemPruneArgs),
     /// Run an API service.
     Service(crate::commands::service::ServiceArgs),
+    /// Prepare the host to run Hyper-V-based Podman machines.
+    #[cfg_attr(not(windows), command(hide = true))]
+    #[command(name = "hyperv-prep")]
+    HypervPrep(crate::commands::hyperv_prep::HypervPrepArgs),
     #[command(external_subcommand)]
     Other(Vec<String>),
 }
@@ -40,6 +44,7 @@ pub async fn system(g: &GlobalOpts, c: SystemCmd) -> Result<u8, Failure> {
         SystemCmd::Prune(a) => sysadmin::prune(g, a).await,
         SystemCmd::Version(a) => version(g, a).await,
         SystemCmd::Service(a) => crate::commands::service::service(g, a).await,
+        SystemCmd::HypervPrep(a) => crate::commands::hyperv_prep::run(a),
         SystemCmd::Other(args) => {
             let name = args.first().cloned().unwrap_or_default();
             match name.as_str() {

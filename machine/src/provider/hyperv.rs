@@ -61,11 +61,6 @@ if ($env:PODMAN_PS_KEEP -eq 'true') {
 }
 $port"#;
 
-/// `hyperv-prep`'s group step: add the current user to Hyper-V Administrators.
-pub const ADD_TO_HYPERV_ADMINS: &str = r#"$me = [Security.Principal.WindowsIdentity]::GetCurrent().Name
-$members = Get-LocalGroupMember -SID 'S-1-5-32-578' | ForEach-Object { $_.Name }
-if ($members -contains $me) { 'already' } else { Add-LocalGroupMember -SID 'S-1-5-32-578' -Member $me; 'added' }"#;
-
 pub const CREATE_VM: &str = r#"$name = $env:PODMAN_PS_NAME
 New-VM -Name $name -Generation 2 -MemoryStartupBytes ([int64]$env:PODMAN_PS_MEMORY_MIB * 1MB) -VHDPath $env:PODMAN_PS_VHDX | Out-Null
 Set-VMProcessor -VMName $name -Count ([int]$env:PODMAN_PS_CPUS)
@@ -307,37 +302,6 @@ ExecStartPost=/usr/bin/nmcli c up vsock0\n[Install]\nWantedBy=multi-user.target\
     }
 }
 
-/// `podman system hyperv-prep`: register the hvsock services (kept when machines are
-/// removed) and add the user to Hyper-V Administrators, so later commands need no elevation.
-/// Returns what was done, for printing.
-pub fn hyperv_prep(h: &HyperV) -> Result<String> {
-    let p = h.privileges()?;
-    if !p.admin {
-        return Err(Error::Provider(
-            "hyperv-prep needs administrator privileges: run it in an elevated terminal".into(),
-        ));
-    }
-    let mut out = Vec::new();
-    for purpose in ["Network", "Events"] {
-        let port = h.hvsock_port(purpose, true, true)?;
-        out.push(format!(
-            "hvsock service {purpose}: port {port} ({})",
-            service_guid(port)
-        ));
-    }
-    let g = h.run(
-        &Script::new(ADD_TO_HYPERV_ADMINS),
-        "adding the user to Hyper-V Administrators",
-    )?;
-    out.push(if g.ends_with("already") {
-        "user is already a member of Hyper-V Administrators".to_string()
-    } else {
-        "added the user to Hyper-V Administrators; sign out and in again for it to apply"
-            .to_string()
-    });
-    Ok(out.join("\n"))
-}
-
 impl Provider for HyperV {
     fn vm_type(&self) -> VmType {
         VmType::Hyperv
@@ -385,8 +349,9 @@ impl Provider for HyperV {
         if !mc.mounts.is_empty() {
             return Err(Error::Invalid(
                 "--volume is not supported by the hyperv provider in podman-remote (podman \
-                 shares over 9p on hvsock, which is not implemented); use the wsl provider or \
-                 `podman-remote machine cp`"
+                 shares host folders over 9p on hvsock, which is not implemented): create the \
+                 machine with `--provider wsl`, where C:\\ is /mnt/c in the machine, or copy \
+                 files in with `podman-remote machine cp SRC NAME:DEST`"
                     .into(),
             ));
         }
@@ -736,7 +701,12 @@ mod tests {
             VM_STATE,
             HVSOCK_ENTRY,
             PRIVILEGES,
-            ADD_TO_HYPERV_ADMINS,
+            super::super::hyperv_prep::LIST_ENTRIES,
+            super::super::hyperv_prep::ENSURE_ENTRIES,
+            super::super::hyperv_prep::REMOVE_ENTRIES,
+            super::super::hyperv_prep::GROUP_MEMBER,
+            super::super::hyperv_prep::ADD_TO_GROUP,
+            super::super::hyperv_prep::REMOVE_FROM_GROUP,
         ] {
             for bad in [
                 "Invoke-Expression",
@@ -817,6 +787,32 @@ mod tests {
     }
 
     #[test]
+    fn volumes_are_refused_with_what_to_do_instead() {
+        let h = HyperV::with_powershell(Arc::new(Recorder::new()), "powershell.exe");
+        let mut mc = test_machine(Path::new("/x/m.vhdx"));
+        mc.mounts = vec![crate::config::Mount {
+            original_input: "C:\\src:/src".into(),
+            read_only: false,
+            source: "C:\\src".into(),
+            tag: "vol0".into(),
+            target: "/src".into(),
+            kind: "9p".into(),
+        }];
+        let e = h
+            .create(&Dirs::for_provider(VmType::Hyperv), &mut mc)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--volume is not supported by the hyperv provider"),
+            "{e}"
+        );
+        assert!(
+            e.contains("--provider wsl") && e.contains("machine cp"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn not_elevated_gets_the_prep_hint() {
         let r = Recorder::new();
         let runner = ScriptAnswers {
@@ -836,10 +832,6 @@ mod tests {
             e.contains("hyperv-prep") && e.contains("Hyper-V Administrators"),
             "{e}"
         );
-        assert!(hyperv_prep(&h)
-            .unwrap_err()
-            .to_string()
-            .contains("administrator"));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! add a file here, a [`VmType`] variant and a branch in [`for_type`].
 
 pub mod hyperv;
+pub mod hyperv_prep;
 pub mod ignpatch;
 pub mod krunkit;
 pub mod powershell;
