@@ -321,14 +321,26 @@ fn agent_trusting(extra: Vec<ureq::tls::Certificate<'static>>) -> ureq::Agent {
         .into()
 }
 
+/// A transfer error with what to do about it: a certificate the system does not trust names
+/// the ways to trust it; anything else says how to do without the network.
 fn offline_hint(what: &str, e: impl std::fmt::Display) -> Error {
+    let e = e.to_string();
+    let reason = if e.contains("certificate") || e.contains("rustls") {
+        format!(
+            "TLS verification failed: {e}. If the server's CA is private (a proxy inspecting \
+             TLS, an internal mirror), add it to the system's CA store or point SSL_CERT_FILE \
+             at a bundle including it; for a registry, ~/.config/containers/certs.d/HOST:PORT/\
+             ca.crt also works"
+        )
+    } else {
+        format!(
+            "download failed: {e}. Without network access, fetch the image elsewhere and pass \
+             the file: podman-remote machine init --image /path/to/image.qcow2[.xz|.zst|.gz]"
+        )
+    };
     Error::Image {
         image: what.to_string(),
-        reason: format!(
-            "download failed: {e}. Without network access, fetch the image elsewhere and pass \
-             the file: podman-remote machine init --image /path/to/image.qcow2[.xz|.zst|.gz]. \
-             Behind a proxy with its own CA, point SSL_CERT_FILE at a bundle including it"
-        ),
+        reason,
     }
 }
 
