@@ -593,6 +593,71 @@ fn a_cut_download_resumes_with_a_range_and_the_cache_serves_the_next_init() {
     );
 }
 
+/// The cache's name for a URL's download (and its `.part`): 16 hex digits of the URL's sha256.
+fn cache_key(url: &str) -> String {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("url");
+    std::fs::write(&f, url).unwrap();
+    sha256(&f)[..16].to_string()
+}
+
+#[test]
+fn leftover_part_files_are_completed_or_started_over() {
+    let c = Certs::new();
+    let disks = Disks::new();
+    let src = disks.qcow2("disk", 4);
+    let srv = FileServer::start(&c);
+    let zst = srv.root().join("disk.qcow2.zst");
+    disks.compress(&src, "zstd", &zst);
+    let full = std::fs::read(&zst).unwrap();
+    std::fs::copy(&zst, srv.root().join("other.qcow2.zst")).unwrap();
+    let env = trusting_env(&c);
+    std::fs::create_dir_all(env.cache()).unwrap();
+
+    // A run that died between the last byte and the rename: the server's 416 says the part
+    // is the whole file, so nothing is downloaded again.
+    let url = srv.url("disk.qcow2.zst");
+    let part = env
+        .cache()
+        .join(format!("{}-disk.qcow2.zst.part", cache_key(&url)));
+    std::fs::write(&part, &full).unwrap();
+    let out = env.init(&url, "whole");
+    out.assert_success();
+    assert_same_disk(&env.disk("whole"), &src);
+    let gets: Vec<String> = srv
+        .requests()
+        .into_iter()
+        .filter(|r| r.starts_with("GET /disk.qcow2.zst "))
+        .collect();
+    assert_eq!(
+        gets,
+        vec![format!("GET /disk.qcow2.zst range=bytes={}-", full.len())]
+    );
+
+    // A part longer than the file (the file changed on the server): dropped, downloaded anew.
+    let url = srv.url("other.qcow2.zst");
+    let part = env
+        .cache()
+        .join(format!("{}-other.qcow2.zst.part", cache_key(&url)));
+    std::fs::write(&part, vec![7u8; full.len() + 100]).unwrap();
+    let out = env.init(&url, "longer");
+    out.assert_success();
+    assert_same_disk(&env.disk("longer"), &src);
+    let gets: Vec<String> = srv
+        .requests()
+        .into_iter()
+        .filter(|r| r.starts_with("GET /other.qcow2.zst "))
+        .collect();
+    assert_eq!(
+        gets,
+        vec![
+            format!("GET /other.qcow2.zst range=bytes={}-", full.len() + 100),
+            "GET /other.qcow2.zst range=-".to_string(),
+        ]
+    );
+    assert!(env.cached().iter().all(|c| !c.ends_with(".part")));
+}
+
 #[test]
 fn an_unreachable_url_says_how_to_use_a_local_file() {
     let c = Certs::new();
