@@ -2,6 +2,12 @@
 //! http(s) URL (resumable download into a cache, sha256-verified) or an OCI reference in
 //! podman 5's machine-os artifact format. Every step writes a temp file and renames it, so a
 //! failed download or decompression never leaves a half image in place.
+//!
+//! TLS trust: the system's CA store, which `SSL_CERT_FILE` / `SSL_CERT_DIR` replace when set
+//! (the variables curl, OpenSSL and Go read, so a TLS-inspecting proxy's CA configured once
+//! works for podman and for us), plus containers' `certs.d/HOST:PORT/*.crt` for a registry.
+//! The bundled Mozilla roots are only the fallback of a system without any store: trusting
+//! them alone (ureq's default) refused every private CA.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
@@ -911,7 +917,7 @@ pub fn pull_oci(
     )?;
     let (digest, title) = select_layer(&manifest)?;
     std::fs::create_dir_all(cache).ctx(path_ctx("create directory", cache))?;
-    let hexd = digest.trim_start_matches("sha256:");
+    let hexd = digest.trim_start_matches("sha256:").to_ascii_lowercase();
     let done = cache.join(format!("{hexd}.{title}"));
     if done.is_file() {
         return Ok(done);
