@@ -20,7 +20,9 @@ use podman_machine::image::{
 };
 
 fn is_sha256(h: &str) -> bool {
-    h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    h.len() == 64
+        && h.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn check_range(cr: ContentRange) {
@@ -67,7 +69,10 @@ fuzz_target!(|data: &[u8]| {
     for have in [have, have % 4096, 0] {
         match resume_plan(status, have, cr, cl) {
             Resume::Append { total } => {
-                assert!(status == 206 && (have > 0 || cr.is_some()), "{status} {cr:?}");
+                assert!(
+                    status == 206 && (have > 0 || cr.is_some()),
+                    "{status} {cr:?}"
+                );
                 if let Some(t) = total {
                     assert!(t >= have, "append at {have} to a file of {t}");
                 }
@@ -77,7 +82,10 @@ fuzz_target!(|data: &[u8]| {
             }
             Resume::Complete => {
                 assert_eq!(status, 416);
-                assert_eq!(cr.and_then(parse_content_range).and_then(|c| c.total), Some(have));
+                assert_eq!(
+                    cr.and_then(parse_content_range).and_then(|c| c.total),
+                    Some(have)
+                );
             }
             Resume::Restart { .. } => assert_eq!(status, 200),
             Resume::Discard => assert!(status == 206 || status == 416),
@@ -87,7 +95,11 @@ fuzz_target!(|data: &[u8]| {
 
     // Registry answers.
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) {
-        for (disktype, arch) in [("qemu", "x86_64"), ("applehv", "aarch64"), ("wsl", "x86_64")] {
+        for (disktype, arch) in [
+            ("qemu", "x86_64"),
+            ("applehv", "aarch64"),
+            ("wsl", "x86_64"),
+        ] {
             if let Ok(e) = select_index_entry(&v, disktype, arch) {
                 assert_eq!(e["annotations"]["disktype"].as_str(), Some(disktype));
                 assert_eq!(e["platform"]["architecture"].as_str(), Some(arch));
