@@ -694,7 +694,13 @@ struct Reg {
     tls: bool,
     ca: PathBuf,
     _dir: tempfile::TempDir,
-    _child: Child,
+    child: Child,
+}
+
+impl Drop for Reg {
+    fn drop(&mut self) {
+        stop_daemon(&mut self.child, Duration::from_secs(5));
+    }
 }
 
 fn free_port() -> u16 {
@@ -749,7 +755,7 @@ impl Reg {
             tls,
             ca: c.ca(),
             _dir: dir,
-            _child: child,
+            child,
         }
     }
 
