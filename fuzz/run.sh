@@ -60,10 +60,10 @@ for target in "${targets[@]}"; do
     done_runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     if [ "$status" -eq 0 ]; then
         passed=$((passed + 1))
-        printf 'fuzz %-12s ok      %8s runs  %6s s\n' "$target" "${done_runs:-?}" "$secs"
+        printf 'fuzz %-15s ok      %8s runs  %6s s\n' "$target" "${done_runs:-?}" "$secs"
     else
         failed=$((failed + 1))
-        printf 'fuzz %-12s FAILED  %8s runs  %6s s (exit %s)\n' "$target" "${done_runs:-?}" "$secs" "$status"
+        printf 'fuzz %-15s FAILED  %8s runs  %6s s (exit %s)\n' "$target" "${done_runs:-?}" "$secs" "$status"
         grep -E "panicked|ERROR: libFuzzer|ERROR: AddressSanitizer|SUMMARY|Test unit written" "$log" | head -n 10 | sed 's/^/    /'
     fi
 done

@@ -211,10 +211,38 @@ impl MachineConfig {
     }
 
     pub fn from_bytes(p: &Path, b: &[u8]) -> Result<MachineConfig> {
-        let mc: MachineConfig = serde_json::from_slice(b).map_err(|e| Error::Config {
+        let bad = |e: serde_json::Error| Error::Config {
             path: p.display().to_string(),
             reason: format!("{e} (not a podman v5 machine config?)"),
-        })?;
+        };
+        let mut v: serde_json::Value = serde_json::from_slice(b).map_err(bad)?;
+        // podman 5 stores neither the file's own path nor the provider (both follow from
+        // where the file is), and Go writes an empty list as null.
+        if let Some(o) = v.as_object_mut() {
+            o.entry("ConfigPath")
+                .or_insert_with(|| serde_json::json!({ "Path": p }));
+            if !o.contains_key("VMType") {
+                if let Some(t) = p
+                    .parent()
+                    .and_then(Path::file_name)
+                    .and_then(|n| n.to_str())
+                    .and_then(VmType::parse)
+                {
+                    o.insert("VMType".into(), t.as_str().into());
+                }
+            }
+            for k in ["Mounts", "ProviderFiles"] {
+                if o.get(k).is_some_and(serde_json::Value::is_null) {
+                    o.remove(k);
+                }
+            }
+            if let Some(r) = o.get_mut("Resources").and_then(|r| r.as_object_mut()) {
+                if r.get("USBs").is_some_and(serde_json::Value::is_null) {
+                    r.remove("USBs");
+                }
+            }
+        }
+        let mc: MachineConfig = serde_json::from_value(v).map_err(bad)?;
         if mc.version != CONFIG_VERSION {
             return Err(Error::Config {
                 path: p.display().to_string(),
@@ -306,5 +334,45 @@ impl MachineConfig {
         v.extend(self.provider_files.iter().cloned());
         v.retain(|p| !p.as_os_str().is_empty());
         v
+    }
+}
+
+#[cfg(test)]
+mod podman5_tests {
+    use super::*;
+
+    /// A file as podman 5.x writes it for a QEMU machine on Linux: no ConfigPath or VMType,
+    /// nulls for empty lists, Go's zero time, a GvProxy section we do not model.
+    const PODMAN5: &str = r#"{
+ "Created": "2024-04-02T15:43:22.515858385+02:00",
+ "GvProxy": {"HostSocks": ["/run/user/1000/podman/podman-machine-default-api.sock"], "RemoteSocket": {"Path": "/run/user/1000/podman/podman.sock", "Symlink": null}},
+ "HostUser": {"HostUserModified": false, "Rootful": false, "UID": 1000},
+ "LastUp": "0001-01-01T00:00:00Z",
+ "Mounts": null,
+ "Name": "podman-machine-default",
+ "Resources": {"CPUs": 6, "DiskSize": 100, "Memory": 2048, "USBs": null},
+ "SSH": {"IdentityPath": "/home/u/.local/share/containers/podman/machine/machine", "Port": 40937, "RemoteUsername": "core"},
+ "Starting": false,
+ "Version": 1,
+ "ImagePath": {"Path": "/home/u/.local/share/containers/podman/machine/qemu/podman-machine-default-amd64.qcow2", "Symlink": null},
+ "QEMUHypervisor": {"QMPMonitor": {"Address": {"Path": "/run/user/1000/podman/qmp_podman-machine-default.sock", "Symlink": null}, "Network": "unix", "Timeout": 2000000000}, "QEMUPidPath": {"Path": "/run/user/1000/podman/podman-machine-default_vm.pid", "Symlink": null}},
+ "Rosetta": false,
+ "Swap": 0
+}"#;
+
+    #[test]
+    fn podman5_written_config_loads_and_rewrites_losslessly() {
+        let p =
+            Path::new("/home/u/.config/containers/podman/machine/qemu/podman-machine-default.json");
+        let mc = MachineConfig::from_bytes(p, PODMAN5.as_bytes()).unwrap();
+        assert_eq!(mc.vm_type, VmType::Qemu);
+        assert_eq!(mc.config_path.path, p);
+        assert!(mc.mounts.is_empty() && mc.resources.usbs.is_empty());
+        assert_eq!(mc.ssh.port, 40937);
+        assert!(mc.extra.contains_key("GvProxy"));
+        let again = MachineConfig::from_bytes(p, &serde_json::to_vec(&mc).unwrap()).unwrap();
+        assert_eq!(again, mc);
+        // The provider comes from the directory; elsewhere it must be in the file.
+        assert!(MachineConfig::from_bytes(Path::new("/x/y.json"), PODMAN5.as_bytes()).is_err());
     }
 }

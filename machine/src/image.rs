@@ -2,6 +2,12 @@
 //! http(s) URL (resumable download into a cache, sha256-verified) or an OCI reference in
 //! podman 5's machine-os artifact format. Every step writes a temp file and renames it, so a
 //! failed download or decompression never leaves a half image in place.
+//!
+//! TLS trust: the system's CA store, which `SSL_CERT_FILE` / `SSL_CERT_DIR` replace when set
+//! (the variables curl, OpenSSL and Go read, so a TLS-inspecting proxy's CA configured once
+//! works for podman and for us), plus containers' `certs.d/HOST:PORT/*.crt` for a registry.
+//! The bundled Mozilla roots are only the fallback of a system without any store: trusting
+//! them alone (ureq's default) refused every private CA.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
@@ -253,117 +259,376 @@ impl Progress for Bar {
     }
 }
 
-fn agent() -> ureq::Agent {
+/// The system's CA store, loaded once: the platform's store (Windows, macOS) or OpenSSL's
+/// files on Unix, replaced by `SSL_CERT_FILE` / `SSL_CERT_DIR` when set, as curl, Go and so
+/// podman read them. Users behind a TLS-inspecting proxy add its CA there once for every tool.
+fn system_roots() -> &'static [ureq::tls::Certificate<'static>] {
+    static ROOTS: std::sync::OnceLock<Vec<ureq::tls::Certificate<'static>>> =
+        std::sync::OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let r = rustls_native_certs::load_native_certs();
+        for e in &r.errors {
+            tracing::debug!("system CA store: {e}");
+        }
+        r.certs
+            .iter()
+            .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
+            .collect()
+    })
+}
+
+/// CA files a registry's pulls trust besides the system store, where containers/image looks
+/// for them (`certs.d/<host[:port]>/*.crt`), so `podman machine init` and podman-remote trust
+/// the same private registries.
+fn registry_cas(registry: &str) -> Vec<ureq::tls::Certificate<'static>> {
+    let home = bindings::ssh::session::home_dir();
+    let dirs = [
+        home.join(".config/containers/certs.d"),
+        PathBuf::from("/etc/containers/certs.d"),
+        PathBuf::from("/etc/docker/certs.d"),
+    ];
+    let mut out = Vec::new();
+    for base in dirs {
+        let Ok(rd) = std::fs::read_dir(base.join(registry)) else {
+            continue;
+        };
+        for f in rd.flatten() {
+            let p = f.path();
+            if p.extension().and_then(|e| e.to_str()) != Some("crt") {
+                continue;
+            }
+            let Ok(pem) = std::fs::read(&p) else { continue };
+            for item in ureq::tls::parse_pem(&pem) {
+                match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => out.push(c),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("{}: {e}", p.display()),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// An HTTP agent trusting the system store plus `extra`. A system without any CA store (a
+/// bare container) falls back to the bundled Mozilla roots rather than trusting nothing.
+fn agent_trusting(extra: Vec<ureq::tls::Certificate<'static>>) -> ureq::Agent {
+    let sys = system_roots();
+    let roots = if sys.is_empty() && extra.is_empty() {
+        ureq::tls::RootCerts::WebPki
+    } else {
+        ureq::tls::RootCerts::new_with_certs(&[sys, &extra[..]].concat())
+    };
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_connect(Some(std::time::Duration::from_secs(20)))
+        .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
         .build()
         .into()
 }
 
+/// A transfer error with what to do about it: a certificate the system does not trust names
+/// the ways to trust it; anything else says how to do without the network.
 fn offline_hint(what: &str, e: impl std::fmt::Display) -> Error {
-    Error::Image {
-        image: what.to_string(),
-        reason: format!(
+    let e = e.to_string();
+    let reason = if e.contains("certificate") || e.contains("rustls") {
+        format!(
+            "TLS verification failed: {e}. If the server's CA is private (a proxy inspecting \
+             TLS, an internal mirror), add it to the system's CA store or point SSL_CERT_FILE \
+             at a bundle including it; for a registry, ~/.config/containers/certs.d/HOST:PORT/\
+             ca.crt also works"
+        )
+    } else {
+        format!(
             "download failed: {e}. Without network access, fetch the image elsewhere and pass \
              the file: podman-remote machine init --image /path/to/image.qcow2[.xz|.zst|.gz]"
-        ),
+        )
+    };
+    Error::Image {
+        image: what.to_string(),
+        reason,
     }
 }
 
-/// The expected sha256 of a URL: a `#sha256=<hex>` fragment, else a `<url>.sha256` file
-/// published beside it (first word), else none.
-fn expected_sha256(agent: &ureq::Agent, url: &str) -> Option<String> {
-    if let Some((_, frag)) = url.split_once('#') {
-        if let Some(h) = frag.strip_prefix("sha256=") {
-            return Some(h.to_ascii_lowercase());
+/// A 64-digit hex sha256, lower-cased.
+fn sha256_hex(s: &str) -> Option<String> {
+    (s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| s.to_ascii_lowercase())
+}
+
+/// The sha256 a checksum file gives for `file`. Understands `sha256sum` lines (`HEX  name`,
+/// `HEX *name`, or the hash alone) and BSD/Fedora `SHA256 (name) = HEX` lines, and skips
+/// anything else (comments, a PGP clear-signature's armour). An entry naming `file` wins;
+/// otherwise a file with exactly one entry is taken as the one for this download (a `.sha256`
+/// file often names the file as it was called on the build machine).
+pub fn parse_checksum(text: &str, file: &str) -> Option<String> {
+    let mut entries: Vec<(String, Option<&str>)> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("SHA256 (") {
+            if let Some((name, hash)) = rest.rsplit_once(") = ") {
+                if let Some(h) = sha256_hex(hash.trim()) {
+                    entries.push((h, Some(name)));
+                }
+            }
+            continue;
         }
+        let mut words = line.splitn(2, char::is_whitespace);
+        let Some(h) = words.next().and_then(sha256_hex) else {
+            continue;
+        };
+        let name = words
+            .next()
+            .map(|n| n.trim().trim_start_matches('*'))
+            .filter(|n| !n.is_empty());
+        entries.push((h, name));
     }
-    let resp = agent.get(format!("{url}.sha256")).call().ok()?;
-    if resp.status() != 200 {
+    let base = |n: &str| n.rsplit(['/', '\\']).next().unwrap_or(n).to_string();
+    if let Some((h, _)) = entries
+        .iter()
+        .find(|(_, n)| n.is_some_and(|n| base(n) == file))
+    {
+        return Some(h.clone());
+    }
+    match entries.as_slice() {
+        [(h, _)] => Some(h.clone()),
+        _ => None,
+    }
+}
+
+/// `Content-Range` of a 206 (`bytes START-END/TOTAL`, TOTAL may be `*`) or a 416
+/// (`bytes */TOTAL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContentRange {
+    /// First and last byte sent (inclusive); None for `*`.
+    pub range: Option<(u64, u64)>,
+    pub total: Option<u64>,
+}
+
+pub fn parse_content_range(v: &str) -> Option<ContentRange> {
+    let rest = v.trim().strip_prefix("bytes")?;
+    let rest = rest.strip_prefix(' ')?.trim_start();
+    let (range, total) = rest.split_once('/')?;
+    let total = match total.trim() {
+        "*" => None,
+        t => Some(t.parse::<u64>().ok()?),
+    };
+    let range = match range.trim() {
+        "*" => None,
+        r => {
+            let (a, b) = r.split_once('-')?;
+            let (a, b) = (a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?);
+            if a > b || total.is_some_and(|t| b >= t) {
+                return None;
+            }
+            Some((a, b))
+        }
+    };
+    if range.is_none() && total.is_none() {
         return None;
     }
-    let text = resp.into_body().read_to_string().ok()?;
-    let h = text.split_whitespace().next()?.to_ascii_lowercase();
-    (h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())).then_some(h)
+    Some(ContentRange { range, total })
+}
+
+/// What a download request's answer means for the `.part` file holding `have` bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resume {
+    /// Append the body at `have`; the file will be `total` bytes when known.
+    Append { total: Option<u64> },
+    /// Start over: the body is the whole file.
+    Restart { total: Option<u64> },
+    /// The part already holds the whole file (416 with our size as the total).
+    Complete,
+    /// The server's answer does not fit our part (another file, a bad range): drop the part
+    /// and ask again without a range.
+    Discard,
+    /// An HTTP error status.
+    Failed(u16),
+}
+
+/// Decide from the status and the `Content-Range` / `Content-Length` headers.
+pub fn resume_plan(
+    status: u16,
+    have: u64,
+    content_range: Option<&str>,
+    content_length: Option<&str>,
+) -> Resume {
+    let len = content_length.and_then(|l| l.trim().parse::<u64>().ok());
+    let cr = content_range.and_then(parse_content_range);
+    match status {
+        200 => Resume::Restart { total: len },
+        206 => match cr {
+            Some(ContentRange {
+                range: Some((start, end)),
+                total,
+            }) if start == have && len.is_none_or(|l| l == end - start + 1) => Resume::Append {
+                total: total.or(Some(end + 1)),
+            },
+            // Without a Content-Range a 206 only answers our single range.
+            None if content_range.is_none() && have > 0 => Resume::Append {
+                total: len.and_then(|l| l.checked_add(have)),
+            },
+            _ => Resume::Discard,
+        },
+        416 if have > 0 => match cr {
+            Some(ContentRange {
+                range: None,
+                total: Some(t),
+            }) if t == have => Resume::Complete,
+            _ => Resume::Discard,
+        },
+        s => Resume::Failed(s),
+    }
+}
+
+/// The expected sha256 of a URL: a `#sha256=<hex>` fragment, else the `<url>.sha256` file
+/// published beside it, else none (podman verifies nothing for a URL).
+fn expected_sha256(agent: &ureq::Agent, url: &str, file: &str) -> Result<Option<String>> {
+    if let Some((_, frag)) = url.split_once('#') {
+        if let Some(h) = frag.strip_prefix("sha256=") {
+            return sha256_hex(h).map(Some).ok_or_else(|| Error::Image {
+                image: url.to_string(),
+                reason: "the #sha256= fragment is not a 64-digit hex sha256".into(),
+            });
+        }
+    }
+    let clean = url.split('#').next().unwrap_or(url);
+    let Ok(resp) = agent.get(format!("{clean}.sha256")).call() else {
+        return Ok(None);
+    };
+    if resp.status() != 200 {
+        return Ok(None);
+    }
+    let Ok(text) = resp
+        .into_body()
+        .with_config()
+        .limit(1 << 20)
+        .read_to_string()
+    else {
+        return Ok(None);
+    };
+    let h = parse_checksum(&text, file);
+    if h.is_none() {
+        tracing::warn!("{clean}.sha256 holds no sha256 for {file}; the download is not verified");
+    }
+    Ok(h)
 }
 
 /// Download `url` into `cache` (resuming a `.part` left by an interrupted run) and return the
-/// complete cached file. A checksum mismatch deletes the download.
+/// complete cached file. A checksum mismatch deletes the download; an interrupted transfer
+/// keeps the `.part` in the cache (never in the machine's place) so the next run resumes it.
 pub fn download(url: &str, cache: &Path, progress: &dyn Progress) -> Result<PathBuf> {
     std::fs::create_dir_all(cache).ctx(path_ctx("create directory", cache))?;
     let clean = url.split('#').next().unwrap_or(url);
     let base = clean
+        .split('?')
+        .next()
+        .unwrap_or(clean)
         .rsplit('/')
         .next()
-        .filter(|b| !b.is_empty())
+        .filter(|b| !b.is_empty() && !b.contains(':'))
         .unwrap_or("image");
     let key = &hex(&Sha256::digest(clean.as_bytes()))[..16];
     let done = cache.join(format!("{key}-{base}"));
-    let agent = agent();
-    let want = expected_sha256(&agent, url);
+    let part = cache.join(format!("{key}-{base}.part"));
+    // Two inits downloading at once would append to the same part.
+    let _lock = crate::lock::acquire(
+        &cache.join(".download.lock"),
+        std::time::Duration::from_secs(24 * 3600),
+        || Error::Invalid("another download holds the image cache".into()),
+    )?;
+    let agent = agent_trusting(Vec::new());
+    let want = expected_sha256(&agent, url, base)?;
     if done.is_file() {
         match &want {
             Some(w) if &sha256_file(&done)? != w => crate::remove_quiet(&done),
             _ => return Ok(done),
         }
     }
-    let part = cache.join(format!("{key}-{base}.part"));
-    let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
-    let mut req = agent.get(clean);
-    if have > 0 {
-        req = req.header("Range", format!("bytes={have}-"));
-    }
-    let resp = req.call().map_err(|e| offline_hint(url, e))?;
-    let status = resp.status().as_u16();
-    let (append, start) = match status {
-        206 => (true, have),
-        200 => (false, 0),
-        416 if have > 0 => (true, have),
-        _ => {
-            return Err(Error::Image {
-                image: url.to_string(),
-                reason: format!("the server answered HTTP {status}"),
-            })
+    let mut attempts = 0;
+    let total = loop {
+        attempts += 1;
+        let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+        let mut req = agent.get(clean);
+        if have > 0 {
+            req = req.header("Range", format!("bytes={have}-"));
         }
-    };
-    let total = resp
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .map(|l| l + start);
-    let mut out = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .append(append)
-        .truncate(!append)
-        .open(&part)
-        .ctx(path_ctx("open", &part))?;
-    if status != 416 {
+        let resp = req.call().map_err(|e| offline_hint(url, e))?;
+        let h = |n: &str| resp.headers().get(n).and_then(|v| v.to_str().ok());
+        let plan = resume_plan(
+            resp.status().as_u16(),
+            have,
+            h("content-range"),
+            h("content-length"),
+        );
+        let (append, start, total) = match plan {
+            Resume::Append { total } => (true, have, total),
+            Resume::Restart { total } => (false, 0, total),
+            Resume::Complete => break Some(have),
+            Resume::Discard if attempts == 1 => {
+                crate::remove_quiet(&part);
+                continue;
+            }
+            Resume::Discard => {
+                crate::remove_quiet(&part);
+                return Err(Error::Image {
+                    image: url.to_string(),
+                    reason: "the server's ranges do not match the download; try again".into(),
+                });
+            }
+            Resume::Failed(s) => {
+                return Err(Error::Image {
+                    image: url.to_string(),
+                    reason: format!("the server answered HTTP {s}"),
+                })
+            }
+        };
+        let mut out = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .truncate(!append)
+            .open(&part)
+            .ctx(path_ctx("open", &part))?;
         progress.start(base, total, start);
         let mut body = resp.into_body();
-        let mut r = body.as_reader();
+        let mut r = body.with_config().limit(u64::MAX).reader();
         let mut buf = vec![0u8; 256 * 1024];
+        let mut got = start;
         loop {
-            let n = r.read(&mut buf).map_err(|e| offline_hint(url, e))?;
+            let n = match r.read(&mut buf) {
+                Ok(n) => n,
+                Err(e) => {
+                    progress.finish();
+                    let _ = out.sync_all();
+                    let of = total.map(|t| format!(" of {t}")).unwrap_or_default();
+                    return Err(Error::Image {
+                        image: url.to_string(),
+                        reason: format!(
+                            "download interrupted after {got}{of} bytes ({e}); run the same \
+                             command again to resume it"
+                        ),
+                    });
+                }
+            };
             if n == 0 {
                 break;
             }
             out.write_all(&buf[..n]).ctx(path_ctx("write", &part))?;
+            got += n as u64;
             progress.advance(n as u64);
         }
         progress.finish();
-    }
-    out.sync_all().ctx(path_ctx("sync", &part))?;
-    drop(out);
+        out.sync_all().ctx(path_ctx("sync", &part))?;
+        break total;
+    };
     let got = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
     if let Some(t) = total {
         if got != t {
             return Err(Error::Image {
                 image: url.to_string(),
                 reason: format!(
-                    "download incomplete ({got} of {t} bytes); run the command again to resume"
+                    "download incomplete ({got} of {t} bytes); run the same command again to \
+                     resume it"
                 ),
             });
         }
@@ -396,9 +661,33 @@ pub fn select_index_entry<'a>(index: &'a Value, disktype: &str, arch: &str) -> R
                 && m["platform"]["os"].as_str().unwrap_or("linux") == "linux"
                 && m["platform"]["architecture"].as_str() == Some(arch)
         })
-        .ok_or_else(|| Error::Image {
-            image: "OCI index".into(),
-            reason: format!("no disk image for disktype {disktype} on {arch}"),
+        .ok_or_else(|| {
+            let offered: Vec<String> = manifests
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{}/{}",
+                        m["annotations"]["disktype"]
+                            .as_str()
+                            .unwrap_or("(no disktype)"),
+                        m["platform"]["architecture"]
+                            .as_str()
+                            .unwrap_or("(no arch)")
+                    )
+                })
+                .collect();
+            Error::Image {
+                image: "OCI index".into(),
+                reason: format!(
+                    "no disk image for disktype {disktype} on {arch} (the index offers: {}); \
+                     pass an image for this provider and architecture with --image",
+                    if offered.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        offered.join(", ")
+                    }
+                ),
+            }
         })
 }
 
@@ -420,10 +709,22 @@ pub fn select_layer(manifest: &Value) -> Result<(String, String)> {
         .as_str()
         .unwrap_or_default()
         .to_string();
-    if !digest.starts_with("sha256:") || title.is_empty() {
+    if digest
+        .strip_prefix("sha256:")
+        .and_then(sha256_hex)
+        .is_none()
+        || title.is_empty()
+    {
         return Err(Error::Image {
             image: "OCI manifest".into(),
             reason: "the disk layer lacks a sha256 digest or a title annotation".into(),
+        });
+    }
+    // The title names the cached file: it must stay a plain name inside the cache.
+    if title.contains(['/', '\\', '\0']) || title.starts_with('.') || title.len() > 200 {
+        return Err(Error::Image {
+            image: "OCI manifest".into(),
+            reason: format!("the disk layer's title {title:?} is not a plain file name"),
         });
     }
     Ok((digest, title))
@@ -522,17 +823,49 @@ pub fn parse_challenge(c: &str) -> std::collections::HashMap<String, String> {
     out
 }
 
+/// Read a registry answer (manifests are small) and, when it was asked for by digest, check
+/// the bytes are what the digest names: a registry or a proxy cannot swap them.
+fn read_verified(
+    resp: ureq::http::Response<ureq::Body>,
+    what: &str,
+    digest: Option<&str>,
+) -> Result<Value> {
+    let bytes = resp
+        .into_body()
+        .with_config()
+        .limit(4 << 20)
+        .read_to_vec()
+        .map_err(|e| offline_hint(what, e))?;
+    if let Some(d) = digest.and_then(|d| d.strip_prefix("sha256:")) {
+        let got = hex(&Sha256::digest(&bytes));
+        if got != d.to_ascii_lowercase() {
+            return Err(Error::Image {
+                image: what.to_string(),
+                reason: format!("digest mismatch: expected sha256:{d}, got sha256:{got}"),
+            });
+        }
+    }
+    serde_json::from_slice(&bytes).map_err(|e| Error::Image {
+        image: what.to_string(),
+        reason: format!("unreadable OCI manifest: {e}"),
+    })
+}
+
 /// Pull the disk of a machine-os artifact into `cache` (`<digest>.<title>`), verified by its
 /// digest; returns the cached compressed file.
+///
+/// The registry is spoken to over HTTPS, trusting the system store and containers' `certs.d`
+/// for it; `localhost[:port]` alone is plain HTTP, as a local test registry usually is.
 pub fn pull_oci(
     r: &OciRef,
     disktype: &str,
     cache: &Path,
     progress: &dyn Progress,
 ) -> Result<PathBuf> {
+    let host = r.registry.split(':').next().unwrap_or_default();
     let mut reg = Registry {
-        agent: agent(),
-        base: if r.registry.starts_with("localhost") {
+        agent: agent_trusting(registry_cas(&r.registry)),
+        base: if host == "localhost" {
             format!("http://{}", r.registry)
         } else {
             format!("https://{}", r.registry)
@@ -540,31 +873,51 @@ pub fn pull_oci(
         repo: r.repository.clone(),
         token: None,
     };
-    let index: Value = serde_json::from_str(
-        &reg.get(&format!("manifests/{}", r.reference), INDEX_TYPES)?
-            .into_body()
-            .read_to_string()
-            .map_err(|e| offline_hint(&r.repository, e))?,
-    )
-    .map_err(|e| Error::Image {
-        image: r.repository.clone(),
-        reason: format!("unreadable index: {e}"),
-    })?;
-    let entry = select_index_entry(&index, disktype, crate::provider::qemu_arch())?;
+    let what = format!("docker://{}/{}:{}", r.registry, r.repository, r.reference);
+    let by_digest = r
+        .reference
+        .starts_with("sha256:")
+        .then_some(r.reference.as_str());
+    let index = read_verified(
+        reg.get(&format!("manifests/{}", r.reference), INDEX_TYPES)?,
+        &what,
+        by_digest,
+    )?;
+    if index["manifests"].is_null() && index["layers"].is_array() {
+        return Err(Error::Image {
+            image: what,
+            reason: "this is an image manifest, not a machine-os artifact index (podman 5 \
+                     machine images are OCI indexes of disks annotated with their disktype)"
+                .into(),
+        });
+    }
+    let entry = select_index_entry(&index, disktype, crate::provider::qemu_arch()).map_err(
+        |e| match e {
+            Error::Image { reason, .. } => Error::Image {
+                image: what.clone(),
+                reason,
+            },
+            e => e,
+        },
+    )?;
     let mdigest = entry["digest"].as_str().unwrap_or_default().to_string();
-    let manifest: Value = serde_json::from_str(
-        &reg.get(
+    if !mdigest.starts_with("sha256:") {
+        return Err(Error::Image {
+            image: what,
+            reason: "the index entry has no sha256 digest".into(),
+        });
+    }
+    let manifest = read_verified(
+        reg.get(
             &format!("manifests/{mdigest}"),
             "application/vnd.oci.image.manifest.v1+json",
-        )?
-        .into_body()
-        .read_to_string()
-        .map_err(|e| offline_hint(&r.repository, e))?,
-    )
-    .unwrap_or_default();
+        )?,
+        &what,
+        Some(&mdigest),
+    )?;
     let (digest, title) = select_layer(&manifest)?;
     std::fs::create_dir_all(cache).ctx(path_ctx("create directory", cache))?;
-    let hexd = digest.trim_start_matches("sha256:");
+    let hexd = digest.trim_start_matches("sha256:").to_ascii_lowercase();
     let done = cache.join(format!("{hexd}.{title}"));
     if done.is_file() {
         return Ok(done);
@@ -674,18 +1027,147 @@ mod tests {
 
     #[test]
     fn manifest_layer_needs_one_titled_disk() {
-        let m = json!({"layers": [{"digest": "sha256:ff", "annotations": {"org.opencontainers.image.title": "fedora-coreos-qemu.x86_64.qcow2.zst"}}]});
+        let ff = format!("sha256:{}", "f".repeat(64));
+        let m = json!({"layers": [{"digest": ff, "annotations": {"org.opencontainers.image.title": "fedora-coreos-qemu.x86_64.qcow2.zst"}}]});
         assert_eq!(
             select_layer(&m).unwrap(),
             (
-                "sha256:ff".to_string(),
+                ff.clone(),
                 "fedora-coreos-qemu.x86_64.qcow2.zst".to_string()
             )
         );
         let two = json!({"layers": [m["layers"][0].clone(), m["layers"][0].clone()]});
         assert!(select_layer(&two).is_err());
-        let untitled = json!({"layers": [{"digest": "sha256:ff"}]});
+        let untitled = json!({"layers": [{"digest": ff}]});
         assert!(select_layer(&untitled).is_err());
+    }
+
+    #[test]
+    fn checksum_files_in_every_usual_shape() {
+        let a = "a".repeat(64);
+        let b = "B".repeat(64);
+        // sha256sum output, binary-mode star, hash alone.
+        assert_eq!(
+            parse_checksum(&format!("{a}  disk.qcow2.xz\n"), "disk.qcow2.xz"),
+            Some(a.clone())
+        );
+        assert_eq!(
+            parse_checksum(&format!("{a} *disk.qcow2.xz"), "disk.qcow2.xz"),
+            Some(a.clone())
+        );
+        assert_eq!(parse_checksum(&format!("{a}\n"), "x"), Some(a.clone()));
+        // A lone entry named after the build machine's file is still this download's.
+        assert_eq!(
+            parse_checksum(&format!("{a}  /build/out/other.xz"), "disk.xz"),
+            Some(a.clone())
+        );
+        // Several entries: the one naming the file (also by its last path component), upper
+        // case folded; none naming it is no checksum at all.
+        let many = format!("{a}  one.xz\n{b}  ./dir/disk.xz\n");
+        assert_eq!(
+            parse_checksum(&many, "disk.xz"),
+            Some(b.to_ascii_lowercase())
+        );
+        assert_eq!(parse_checksum(&many, "three.xz"), None);
+        // Fedora's CHECKSUM: BSD lines inside a PGP clear-signature.
+        let fedora = format!(
+            "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n# Fedora-Cloud.qcow2: 1 bytes\n\
+             SHA256 (Fedora-Cloud.raw.xz) = {a}\nSHA256 (Fedora-Cloud.qcow2) = {b}\n\
+             -----BEGIN PGP SIGNATURE-----\nabc\n-----END PGP SIGNATURE-----\n"
+        );
+        assert_eq!(
+            parse_checksum(&fedora, "Fedora-Cloud.qcow2"),
+            Some(b.to_ascii_lowercase())
+        );
+        // Not a sha256: too short, not hex, an HTML error page.
+        assert_eq!(parse_checksum(&"a".repeat(63), "x"), None);
+        assert_eq!(parse_checksum(&"g".repeat(64), "x"), None);
+        assert_eq!(
+            parse_checksum("<html><body>Not found</body></html>", "x"),
+            None
+        );
+        assert_eq!(parse_checksum("", "x"), None);
+    }
+
+    #[test]
+    fn content_range_headers() {
+        let cr = |r, t| Some(ContentRange { range: r, total: t });
+        assert_eq!(
+            parse_content_range("bytes 100-199/200"),
+            cr(Some((100, 199)), Some(200))
+        );
+        assert_eq!(parse_content_range("bytes 0-9/*"), cr(Some((0, 9)), None));
+        assert_eq!(parse_content_range("bytes */500"), cr(None, Some(500)));
+        for bad in [
+            "bytes */*",
+            "bytes 9-1/20",
+            "bytes 0-20/20",
+            "items 0-1/2",
+            "bytes=0-1/2",
+            "bytes 0-1",
+            "bytes -1-2/9",
+            "",
+        ] {
+            assert_eq!(parse_content_range(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn resume_decisions() {
+        use Resume::*;
+        assert_eq!(
+            resume_plan(200, 50, None, Some("300")),
+            Restart { total: Some(300) }
+        );
+        assert_eq!(
+            resume_plan(206, 100, Some("bytes 100-299/300"), Some("200")),
+            Append { total: Some(300) }
+        );
+        // The server resumed from elsewhere, or its length contradicts its range: start over.
+        assert_eq!(
+            resume_plan(206, 100, Some("bytes 0-299/300"), None),
+            Discard
+        );
+        assert_eq!(
+            resume_plan(206, 100, Some("bytes 100-299/300"), Some("5")),
+            Discard
+        );
+        assert_eq!(resume_plan(206, 100, Some("garbage"), Some("200")), Discard);
+        assert_eq!(
+            resume_plan(206, 100, None, Some("200")),
+            Append { total: Some(300) }
+        );
+        // 416: complete only when the file is exactly the size we hold.
+        assert_eq!(resume_plan(416, 300, Some("bytes */300"), None), Complete);
+        assert_eq!(resume_plan(416, 400, Some("bytes */300"), None), Discard);
+        assert_eq!(resume_plan(416, 0, None, None), Failed(416));
+        assert_eq!(resume_plan(404, 0, None, None), Failed(404));
+        assert_eq!(
+            resume_plan(206, 0, None, Some(&u64::MAX.to_string())),
+            Discard
+        );
+    }
+
+    #[test]
+    fn layer_titles_stay_inside_the_cache() {
+        let d = format!("sha256:{}", "f".repeat(64));
+        for t in ["../../etc/passwd", "a/b.zst", ".hidden", "a\\b"] {
+            let m = json!({"layers": [{"digest": d, "annotations": {"org.opencontainers.image.title": t}}]});
+            assert!(select_layer(&m).is_err(), "{t}");
+        }
+        let m = json!({"layers": [{"digest": "sha256:../x", "annotations": {"org.opencontainers.image.title": "d.zst"}}]});
+        assert!(select_layer(&m).is_err());
+    }
+
+    #[test]
+    fn missing_entry_names_what_the_index_offers() {
+        let e = select_index_entry(&index(), "applehv", "x86_64")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("qemu/aarch64") && e.contains("wsl/x86_64") && e.contains("--image"),
+            "{e}"
+        );
     }
 
     #[test]

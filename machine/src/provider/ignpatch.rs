@@ -27,6 +27,11 @@ RequiredBy=default.target\n"
 pub fn with_units(ign: &[u8], unit: &str, extra_units: &[Value]) -> Result<Vec<u8>> {
     let mut v: Value = serde_json::from_slice(ign)
         .map_err(|e| Error::Invalid(format!("the machine's Ignition file is not JSON: {e}")))?;
+    if !v.is_object() {
+        return Err(Error::Invalid(
+            "the machine's Ignition file is not a JSON object (an Ignition v3 config)".into(),
+        ));
+    }
     let units = v
         .pointer_mut("/systemd/units")
         .and_then(Value::as_array_mut);
@@ -67,5 +72,15 @@ mod tests {
         assert!(c.contains("socat - VSOCK-CONNECT:2:1025"), "{c}");
         assert!(units.iter().any(|u| u["name"] == "podman.socket"));
         assert!(with_units(b"not json", "x", &[]).is_err());
+    }
+
+    /// Found by the machine_config fuzz target: JSON that is not an object panicked (indexing
+    /// an array by key) instead of being refused.
+    #[test]
+    fn json_that_is_not_an_object_is_refused() {
+        for ign in [&b"[]"[..], b"3", b"\"x\"", b"true", b"null"] {
+            let e = with_units(ign, "x", &[]).unwrap_err().to_string();
+            assert!(e.contains("not a JSON object"), "{e}");
+        }
     }
 }
