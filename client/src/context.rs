@@ -113,22 +113,31 @@ impl GlobalOpts {
 /// Set to a non-empty value to always connect directly, even when an API server runs.
 pub const NO_SERVER_ENV: &str = "PODMAN_REMOTE_NO_SERVER";
 
+/// A running machine's watcher serves its default connection's engine on the machine's API
+/// socket.
+fn machine_api(sel: &Selection) -> Option<podman_server::ListenAddr> {
+    #[cfg(unix)]
+    {
+        sel.is_machine
+            .then(|| podman_machine::api::socket_serving(&sel.uri))
+            .flatten()
+            .map(podman_server::ListenAddr::Unix)
+    }
+    #[cfg(not(unix))]
+    {
+        // The machine's named pipes are served too, but not yet looked up by the client.
+        let _ = sel;
+        None
+    }
+}
+
 /// The running API server of this connection (`system service`), if one answers a ping.
 /// A server that is reconnecting answers 503, and then the direct path is taken instead.
 async fn via_server(sel: &Selection) -> Option<ApiClient> {
     if env(NO_SERVER_ENV).is_some() {
         return None;
     }
-    // A running machine's watcher serves its default connection's engine.
-    #[cfg(unix)]
-    let machine = sel
-        .is_machine
-        .then(|| podman_machine::api::socket_serving(&sel.uri))
-        .flatten()
-        .map(podman_server::ListenAddr::Unix);
-    #[cfg(not(unix))]
-    let machine = None;
-    let addr = machine
+    let addr = machine_api(sel)
         .unwrap_or_else(|| podman_server::default_listen_addr(&sel.uri, sel.identity.as_deref()));
     // One stat when no server runs: no connect attempt at all.
     if !podman_server::ServerFiles::for_addr(&addr).state.exists() {
