@@ -198,9 +198,9 @@ ign_unit() {
     [ "$4" = 1 ] && printf '%s' "$5" >"/etc/systemd/system/$1"
     case "$2" in
     true) START_UNITS+=("$1") ;;
-    false) systemctl disable "$1" 2>/dev/null || true ;;
+    false) systemctl --no-reload disable "$1" 2>/dev/null || true ;;
     esac
-    [ "$3" = true ] && systemctl mask "$1"
+    [ "$3" = true ] && systemctl --no-reload mask "$1"
     return 0
 }
 apply_ignition() {
@@ -208,9 +208,11 @@ apply_ignition() {
     jq -e '.ignition.version | startswith("3.")' "$1" >/dev/null || { log "not Ignition v3"; return 1; }
     script=$(jq -r -f /usr/local/lib/machine-provision/ign2sh.jq "$1") || return 1
     eval "$script"
+    # One reload: each reload reruns the generators, cloud-init's ds-identify among them, which
+    # costs seconds under TCG.
     systemctl daemon-reload
     for u in "${START_UNITS[@]}"; do
-        systemctl enable "$u" 2>/dev/null || true
+        systemctl --no-reload enable "$u" 2>/dev/null || true
         # Ignition enables units before systemd's first transaction; here boot is under way.
         systemctl start --no-block "$u" || true
     done
