@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::ignition::{socket_path, ProvisionSpec, READY_UNIT};
+use crate::ignition::{mount_unit, socket_path, ProvisionSpec, READY_UNIT};
 use crate::Result;
 
 pub fn user_data(s: &ProvisionSpec) -> String {
@@ -47,6 +47,22 @@ pub fn user_data(s: &ProvisionSpec) -> String {
         write_files
             .push(json!({ "path": "/etc/environment.d/default-env.conf", "content": lines }));
     }
+    // --volume shares: the same mount units as with Ignition (cloud-init's own `mounts` module
+    // would take a virtiofs/9p tag for a /dev name).
+    let mut runcmd = vec![
+        json!(["systemctl", "daemon-reload"]),
+        json!(["systemctl", "enable", "--now", "podman.socket"]),
+        json!(["systemctl", "--global", "enable", "podman.socket"]),
+        json!(["loginctl", "enable-linger", s.user]),
+    ];
+    for (tag, target, kind, ro) in &s.mounts {
+        let (unit, contents) = mount_unit(tag, target, kind, *ro);
+        write_files
+            .push(json!({ "path": format!("/etc/systemd/system/{unit}"), "content": contents }));
+        runcmd.push(json!(["systemctl", "enable", "--now", unit]));
+    }
+    // Last: the host takes Ready as "provisioned".
+    runcmd.push(json!(["systemctl", "enable", "--now", "ready.service"]));
     let ca: Vec<Value> = s.ca_certs.iter().map(|(_, pem)| json!(pem)).collect();
     let mut doc = json!({
         "users": [user],
@@ -55,19 +71,17 @@ pub fn user_data(s: &ProvisionSpec) -> String {
         // root gets the machine key too, as with Ignition (rootful connections log in as root).
         "ssh_authorized_keys": [s.authorized_key],
         "ssh_deletekeys": true,
-        "ssh_genkeytypes": [],
+        // Only a missing key of a listed type is generated, and ssh_keys brings this one (an
+        // empty list would do the same but fails cloud-init's schema).
+        "ssh_genkeytypes": ["ed25519"],
+        // The seed's hostname must resolve (sudo, podman) as it did under the image's name.
+        "manage_etc_hosts": true,
         "ssh_keys": {
             "ed25519_private": s.host_key_private,
             "ed25519_public": s.host_key_public,
         },
         "write_files": write_files,
-        "runcmd": [
-            ["systemctl", "daemon-reload"],
-            ["systemctl", "enable", "--now", "podman.socket"],
-            ["systemctl", "--global", "enable", "podman.socket"],
-            ["loginctl", "enable-linger", s.user],
-            ["systemctl", "enable", "--now", "ready.service"],
-        ],
+        "runcmd": runcmd,
     });
     if !s.timezone.is_empty() {
         doc["timezone"] = json!(s.timezone);
@@ -141,6 +155,43 @@ mod tests {
             .unwrap()
             .iter()
             .any(|c| c == &json!(["systemctl", "enable", "--now", "podman.socket"])));
+    }
+
+    #[test]
+    fn volumes_become_mount_units_enabled_before_ready() {
+        let mut s = spec();
+        s.mounts = vec![(
+            "vol0".into(),
+            "/mnt/host-data".into(),
+            "virtiofs".into(),
+            true,
+        )];
+        let ud = user_data(&s);
+        let v: Value = serde_json::from_str(ud.split_once('\n').unwrap().1).unwrap();
+        let unit = v["write_files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == "/etc/systemd/system/mnt-host\\x2ddata.mount")
+            .expect("mount unit written");
+        let c = unit["content"].as_str().unwrap();
+        assert!(c.contains("What=vol0\n"), "{c}");
+        assert!(c.contains("Where=/mnt/host-data\n"), "{c}");
+        assert!(c.contains("Type=virtiofs\nOptions=ro\n"), "{c}");
+        let cmds = v["runcmd"].as_array().unwrap();
+        let mount = cmds
+            .iter()
+            .position(|c| c == &json!(["systemctl", "enable", "--now", "mnt-host\\x2ddata.mount"]))
+            .expect("mount enabled");
+        let ready = cmds
+            .iter()
+            .position(|c| c == &json!(["systemctl", "enable", "--now", "ready.service"]))
+            .unwrap();
+        assert!(
+            mount < ready,
+            "Ready must come after the volumes are mounted"
+        );
+        assert_eq!(ready, cmds.len() - 1);
     }
 
     #[test]

@@ -26,7 +26,10 @@ fn env_dir(name: &str) -> Option<PathBuf> {
 }
 
 fn home() -> PathBuf {
-    bindings::ssh::session::home_dir()
+    let h = bindings::ssh::session::home_dir();
+    // QEMU runs daemonized in `/`: a relative HOME would make it read the NoCloud seed (vvfat
+    // reads lazily) and other files from the wrong place.
+    std::path::absolute(&h).unwrap_or(h)
 }
 
 impl Dirs {

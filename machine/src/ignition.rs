@@ -282,25 +282,8 @@ pub fn generate(s: &ProvisionSpec) -> Value {
         units.push(json!({ "name": "podman.service", "enabled": true }));
     }
     for (tag, target, kind, ro) in &s.mounts {
-        let unit = format!("{}.mount", systemd_escape_path(target));
-        let opts = if *ro { "ro" } else { "rw" };
-        let (what, ty) = if kind == "9p" {
-            (tag.clone(), "9p")
-        } else {
-            (tag.clone(), "virtiofs")
-        };
-        let extra = if ty == "9p" {
-            format!("{opts},trans=virtio,version=9p2000.L,msize=131072")
-        } else {
-            opts.to_string()
-        };
-        units.push(json!({
-            "name": unit,
-            "enabled": true,
-            "contents": format!(
-                "[Unit]\nDescription=podman machine volume {target}\n[Mount]\nWhat={what}\nWhere={target}\nType={ty}\nOptions={extra}\n[Install]\nWantedBy=multi-user.target\n"
-            ),
-        }));
+        let (unit, contents) = mount_unit(tag, target, kind, *ro);
+        units.push(json!({ "name": unit, "enabled": true, "contents": contents }));
     }
 
     json!({
@@ -309,6 +292,24 @@ pub fn generate(s: &ProvisionSpec) -> Value {
         "storage": { "directories": dirs, "files": files, "links": links },
         "systemd": { "units": units },
     })
+}
+
+/// The systemd mount unit (name, contents) for one `--volume` share (9p or virtiofs tag).
+pub fn mount_unit(tag: &str, target: &str, kind: &str, ro: bool) -> (String, String) {
+    let unit = format!("{}.mount", systemd_escape_path(target));
+    let opts = if ro { "ro" } else { "rw" };
+    let (ty, options) = if kind == "9p" {
+        (
+            "9p",
+            format!("{opts},trans=virtio,version=9p2000.L,msize=131072"),
+        )
+    } else {
+        ("virtiofs", opts.to_string())
+    };
+    let contents = format!(
+        "[Unit]\nDescription=podman machine volume {target}\n[Mount]\nWhat={tag}\nWhere={target}\nType={ty}\nOptions={options}\n[Install]\nWantedBy=multi-user.target\n"
+    );
+    (unit, contents)
 }
 
 /// `systemd-escape --path`: `/a/b-c` → `a-b\x2dc`.

@@ -189,14 +189,23 @@ fn machine<'a>(list: &'a [Value], name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{name} not in {list:?}"))
 }
 
-/// init --now, run a container through the machine's connections, ssh, list, clock resync,
-/// start twice, a VM killed from outside, two concurrent starts, stop, rm -f.
+/// init --now (rootless by default, one --volume), run a container through the machine's
+/// connections, ssh (a command and an interactive PTY), the volume both ways, cp both ways, list,
+/// clock resync, start twice, a VM killed from outside, two concurrent starts, stop, rm -f.
 #[test]
 fn lifecycle_with_a_real_vm() {
     let _one = ONE_VM.lock().unwrap_or_else(|e| e.into_inner());
     let img = image();
     let env = Env::new();
     let name = "e2e-vm";
+    // A host directory shared with the guest; the guest's rootless user writes into it too.
+    let share = env.path().join("share");
+    std::fs::create_dir(&share).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&share, std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    std::fs::write(share.join("from-host.txt"), "written on the host\n").unwrap();
 
     let out = env.pr_boot(&[
         "machine",
@@ -209,9 +218,8 @@ fn lifecycle_with_a_real_vm() {
         "1536",
         "--disk-size",
         "6",
-        // The test image's preloaded busybox sits in a root-owned shared store that rootless
-        // containers can list but not yet run from, so the default connection is the rootful one.
-        "--rootful",
+        "--volume",
+        &format!("{}:/mnt/hostshare", share.display()),
         "--now",
         name,
     ]);
@@ -220,7 +228,8 @@ fn lifecycle_with_a_real_vm() {
         .assert_stdout_contains(&format!("Machine \"{name}\" started successfully"));
     let pid = env.qemu_pid(name).expect("QEMU runs after init --now");
 
-    // The machine's connections: NAME (rootless) and NAME-root (default with --rootful).
+    // The machine's connections: NAME (rootless, the default, as with podman machine) and
+    // NAME-root.
     let conns = env.pr(&["system", "connection", "list", "--format", "json"]);
     conns.assert_success();
     let conns: Vec<Value> = serde_json::from_str(&conns.stdout).unwrap();
@@ -228,7 +237,7 @@ fn lifecycle_with_a_real_vm() {
         .iter()
         .find(|c| c["Name"] == name)
         .expect("NAME connection");
-    assert_eq!(c["Default"], false);
+    assert_eq!(c["Default"], true);
     assert_eq!(c["IsMachine"], true);
     assert!(c["URI"]
         .as_str()
@@ -239,14 +248,29 @@ fn lifecycle_with_a_real_vm() {
         .find(|c| c["Name"] == format!("{name}-root"))
         .expect("NAME-root");
     assert_eq!(r["IsMachine"], true);
-    assert_eq!(r["Default"], true);
+    assert_eq!(r["Default"], false);
     assert!(r["URI"]
         .as_str()
         .unwrap()
         .starts_with("ssh://root@127.0.0.1:"));
 
-    // Plain podman-remote uses the machine (default connection, rootful); the rootless engine
-    // answers through NAME.
+    // Plain podman-remote uses the machine's rootless engine (default connection): the
+    // container's root is the guest user's uid, not the guest's root.
+    let info = env.pr(&["info", "--format", "{{.Host.Security.Rootless}}"]);
+    info.assert_success();
+    assert_eq!(info.stdout.trim(), "true", "{info}");
+    let map = env.pr(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "localhost/busybox",
+        "cat",
+        "/proc/self/uid_map",
+    ]);
+    map.assert_success();
+    let first: Vec<&str> = map.stdout.split_whitespace().take(3).collect();
+    assert_eq!(first, ["0", "1000", "1"], "not a rootless container: {map}");
     let hi = env.pr(&[
         "run",
         "--rm",
@@ -269,11 +293,16 @@ fn lifecycle_with_a_real_vm() {
         "--network",
         "none",
         "localhost/busybox",
-        "id",
-        "-u",
+        "cat",
+        "/proc/self/uid_map",
     ]);
     hi.assert_success();
-    assert_eq!(hi.stdout, "0\n", "{hi}");
+    let first: Vec<&str> = hi.stdout.split_whitespace().take(3).collect();
+    assert_eq!(
+        first,
+        ["0", "0", "4294967295"],
+        "NAME-root is not rootful: {hi}"
+    );
     // The machine's API socket: `start` printed podman's DOCKER_HOST hint, the socket is
     // owner-only, and the Docker CLI works through it against the guest's engine.
     let sock = out
@@ -320,6 +349,39 @@ fn lifecycle_with_a_real_vm() {
 
     let u = env.pr(&["machine", "ssh", name, "uname", "-a"]);
     u.assert_success().assert_stdout_contains("Linux machine");
+
+    // An Ignition boot leaves cloud-init off (no NoCloud seed: ds-identify disables it).
+    let ci = env.pr(&[
+        "machine",
+        "ssh",
+        name,
+        "cloud-init status; systemctl is-active cloud-init.service",
+    ]);
+    ci.assert_stdout_contains("status: disabled")
+        .assert_stdout_contains("inactive");
+
+    // --volume: the host directory is mounted in the guest, both ways.
+    let vol = env.pr(&[
+        "machine",
+        "ssh",
+        name,
+        "cat /mnt/hostshare/from-host.txt && echo 'written in the guest' > /mnt/hostshare/from-guest.txt && findmnt -no FSTYPE /mnt/hostshare",
+    ]);
+    vol.assert_success();
+    let fstype = vol.stdout.lines().last().unwrap_or_default().to_string();
+    assert_eq!(
+        vol.stdout,
+        format!("written on the host\n{fstype}\n"),
+        "{vol}"
+    );
+    assert!(fstype == "virtiofs" || fstype == "9p", "{vol}");
+    assert_eq!(
+        std::fs::read_to_string(share.join("from-guest.txt")).unwrap(),
+        "written in the guest\n"
+    );
+
+    machine_cp(&env, name);
+    interactive_ssh(&env, name);
 
     let l = env.list();
     let m = machine(&l, name);
@@ -455,6 +517,309 @@ fn lifecycle_with_a_real_vm() {
     assert!(env.list().is_empty());
     let conns = env.pr(&["system", "connection", "list", "--format", "json"]);
     assert!(!conns.stdout.contains(name), "{conns}");
+}
+
+/// A machine provisioned by Debian's cloud-init from a NoCloud seed instead of Ignition: the
+/// image's own first-boot script leaves the seed alone, cloud-init creates the setup (user key,
+/// root key, host key, hostname, podman socket, volume mount, ready signal) and reports done.
+#[test]
+fn cloud_init_nocloud_provisioning() {
+    let _one = ONE_VM.lock().unwrap_or_else(|e| e.into_inner());
+    let img = image();
+    let env = Env::new();
+    let name = "e2e-ci";
+    let share = env.path().join("share");
+    std::fs::create_dir(&share).unwrap();
+    std::fs::write(share.join("seen.txt"), "through cloud-init's mount\n").unwrap();
+
+    let out = env.pr_boot(&[
+        "machine",
+        "init",
+        "--image",
+        img.to_str().unwrap(),
+        "--provisioner",
+        "cloud-init",
+        "--cpus",
+        "2",
+        "--memory",
+        "1536",
+        "--volume",
+        &format!("{}:/mnt/ci:ro", share.display()),
+        "--now",
+        name,
+    ]);
+    out.assert_success()
+        .assert_stdout_contains(&format!("Machine \"{name}\" started successfully"));
+    let insp = env.pr(&["machine", "inspect", "--format", "{{.State}}", name]);
+    insp.assert_success();
+    assert_eq!(insp.stdout.trim(), "running");
+    assert!(env.config_dir().join(format!("{name}.json")).exists());
+
+    // cloud-init ran all its stages without an error, from this machine's seed: the instance id
+    // and hostname are the seed's meta-data, the image's script left the seed alone.
+    let st = env.pr(&[
+        "machine",
+        "ssh",
+        name,
+        "cloud-init",
+        "status",
+        "--wait",
+        "--long",
+    ]);
+    st.assert_success().assert_stdout_contains("status: done");
+    st.assert_stdout_contains("DataSourceNoCloud");
+    // The user-data podman-remote wrote passes cloud-init's own schema.
+    env.pr(&[
+        "machine",
+        "ssh",
+        name,
+        "sudo",
+        "cloud-init",
+        "schema",
+        "--system",
+    ])
+    .assert_success()
+    .assert_stdout_contains("Valid cloud-config");
+    let facts = env.pr(&[
+        "machine",
+        "ssh",
+        name,
+        "cat /var/lib/cloud/data/instance-id; hostname; sudo journalctl -b -o cat -u machine-provision.service | grep -c 'left to cloud-init'; findmnt -no FSTYPE /mnt/ci; sudo touch /mnt/ci/x 2>/dev/null && echo writable || echo read-only; cat /mnt/ci/seen.txt",
+    ]);
+    facts.assert_success();
+    let lines: Vec<&str> = facts.stdout.lines().collect();
+    assert_eq!(lines.len(), 6, "{facts}");
+    assert!(lines[0].starts_with(&format!("{name}-")), "{facts}");
+    assert_eq!(lines[1], name, "{facts}");
+    assert_eq!(lines[2], "1", "{facts}");
+    assert!(lines[3] == "virtiofs" || lines[3] == "9p", "{facts}");
+    assert_eq!(lines[4], "read-only", "{facts}");
+    assert_eq!(lines[5], "through cloud-init's mount", "{facts}");
+
+    // The podman sockets cloud-init enabled answer through the machine's connections.
+    let map = env.pr(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "localhost/busybox",
+        "cat",
+        "/proc/self/uid_map",
+    ]);
+    map.assert_success();
+    let first: Vec<&str> = map.stdout.split_whitespace().take(3).collect();
+    assert_eq!(first, ["0", "1000", "1"], "{map}");
+    let root = env.pr(&[
+        "-c",
+        &format!("{name}-root"),
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "localhost/busybox",
+        "echo",
+        "root-ok",
+    ]);
+    root.assert_success();
+    assert_eq!(root.stdout, "root-ok\n", "{root}");
+
+    env.pr(&["machine", "rm", "-f", name]).assert_success();
+    assert!(env.list().is_empty());
+}
+
+fn sha256(p: &Path) -> String {
+    let o = run(Command::new("sha256sum").arg(p), None, CMD);
+    o.assert_success();
+    o.stdout.split_whitespace().next().unwrap().to_string()
+}
+
+/// `machine cp` both ways with equal contents, and missing sources on either side.
+fn machine_cp(env: &Env, name: &str) {
+    let dir = env.path().join("cp");
+    std::fs::create_dir(&dir).unwrap();
+    let up = dir.join("up.bin");
+    // Not text, not a multiple of a block: every byte must arrive.
+    let data: Vec<u8> = (0u32..300_001)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&up, &data).unwrap();
+    env.pr(&[
+        "machine",
+        "cp",
+        up.to_str().unwrap(),
+        &format!("{name}:/tmp/up.bin"),
+    ])
+    .assert_success();
+    let g = env.pr(&["machine", "ssh", name, "sha256sum", "/tmp/up.bin"]);
+    g.assert_success();
+    assert_eq!(
+        g.stdout.split_whitespace().next(),
+        Some(sha256(&up).as_str()),
+        "{g}"
+    );
+
+    let made = env.pr(&[
+        "machine",
+        "ssh",
+        name,
+        "head -c 123457 /dev/urandom > /tmp/down.bin && sha256sum /tmp/down.bin",
+    ]);
+    made.assert_success();
+    let down = dir.join("down.bin");
+    env.pr(&[
+        "machine",
+        "cp",
+        &format!("{name}:/tmp/down.bin"),
+        down.to_str().unwrap(),
+    ])
+    .assert_success();
+    assert_eq!(
+        made.stdout.split_whitespace().next(),
+        Some(sha256(&down).as_str()),
+        "{made}"
+    );
+
+    let missing = dir.join("no-such-file");
+    let o = env.pr(&[
+        "machine",
+        "cp",
+        missing.to_str().unwrap(),
+        &format!("{name}:/tmp/x"),
+    ]);
+    assert_eq!(o.status, 125, "{o}");
+    o.assert_stderr_contains("no-such-file")
+        .assert_stderr_contains("No such file or directory");
+    let gone = env.pr(&["machine", "ssh", name, "test", "!", "-e", "/tmp/x"]);
+    gone.assert_success();
+
+    let o = env.pr(&[
+        "machine",
+        "cp",
+        &format!("{name}:/tmp/no-such-file"),
+        dir.join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status, 125, "{o}");
+    o.assert_stderr_contains("/tmp/no-such-file")
+        .assert_stderr_contains("No such file or directory");
+    assert!(!dir.join("x").exists(), "a failed copy left a file");
+}
+
+/// A terminal (tmux, 100x30) running `machine ssh NAME` with no command: an interactive login
+/// shell on a PTY in the guest. Its exit status is recorded in a file.
+struct Term {
+    socket: String,
+    exit: PathBuf,
+}
+
+impl Term {
+    fn tmux(&self, args: &[&str]) -> Output {
+        run(
+            Command::new("tmux").args(["-L", &self.socket]).args(args),
+            None,
+            Duration::from_secs(20),
+        )
+    }
+
+    fn start(env: &Env, args: &[&str]) -> Term {
+        let q = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+        let c = env.cmd();
+        let mut line = vec!["env".to_string(), "-i".to_string(), "TERM=screen".into()];
+        for (k, v) in c.get_envs() {
+            if let Some(v) = v {
+                line.push(q(&format!(
+                    "{}={}",
+                    k.to_string_lossy(),
+                    v.to_string_lossy()
+                )));
+            }
+        }
+        line.push(q(&podman_remote_bin().to_string_lossy()));
+        line.extend(args.iter().map(|a| q(a)));
+        let exit = env.path().join("term-exit");
+        let script = format!(
+            "{}; echo $? > {p}.tmp; mv {p}.tmp {p}; exec sleep 600",
+            line.join(" "),
+            p = exit.display()
+        );
+        let t = Term {
+            socket: format!("e2e-machine-{}", std::process::id()),
+            exit,
+        };
+        t.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            "ssh",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "sh",
+            "-c",
+            &script,
+        ])
+        .assert_success();
+        t
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "ssh"]).stdout
+    }
+
+    fn line(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", "ssh", "-l", text])
+            .assert_success();
+        self.tmux(&["send-keys", "-t", "ssh", "Enter"])
+            .assert_success();
+    }
+
+    fn wait_line(&self, what: &str, pred: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + CMD;
+        loop {
+            let screen = self.screen();
+            if screen.lines().any(|l| pred(l.trim_end())) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn wait_exit(&self) -> i32 {
+        let mut code = None;
+        wait_until("machine ssh to exit", CMD, || {
+            code = std::fs::read_to_string(&self.exit).ok();
+            code.is_some()
+        });
+        code.unwrap().trim().parse().unwrap()
+    }
+}
+
+impl Drop for Term {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+/// `machine ssh NAME` without a command: a login shell on a PTY; what is typed runs, and the
+/// shell's exit status is the command's.
+fn interactive_ssh(env: &Env, name: &str) {
+    let t = Term::start(env, &["machine", "ssh", name]);
+    t.wait_line("the guest's shell prompt", |l| {
+        l.ends_with("$") && l.contains("core@")
+    });
+    // The output is computed in the guest, so an echo of the typed line cannot match.
+    t.line("echo \"pty=$(tty) sum=$((6*7))\"");
+    t.wait_line("the command's output", |l| {
+        l.starts_with("pty=/dev/pts/") && l.ends_with(" sum=42")
+    });
+    t.line("exit 7");
+    assert_eq!(t.wait_exit(), 7, "screen:\n{}", t.screen());
 }
 
 /// Errors that need no boot: unknown machine, missing QEMU, corrupted image, disk shrink,

@@ -4,8 +4,10 @@
 # only and without loop devices or mounts: debootstrap, mkfs.ext4 -d, sfdisk, mtools, qemu-img.
 #
 # The guest applies the subset of Ignition v3 that podman machine generates (users and their SSH
-# keys, files, links, systemd units) from QEMU fw_cfg `opt/com.coreos/config`, or SSH keys from a
-# NoCloud `cidata` seed, so `machine init` provisions it as it would a machine-os image.
+# keys, files, links, systemd units) from QEMU fw_cfg `opt/com.coreos/config`, so `machine init`
+# provisions it as it would a machine-os image. A NoCloud `cidata` seed is left to Debian's
+# cloud-init, which runs only when such a seed is attached (ds-identify), so Ignition boots do not
+# pay for it.
 #
 # Usage (root): tests/vm-image/build.sh            prints the path of the cached qcow2
 # Env: CACHE_DIR (default /var/cache/podman-remote-tests), MIRROR, FORCE=1 to rebuild.
@@ -57,6 +59,8 @@ root="$work/root"
 pkgs=linux-image-cloud-amd64,initramfs-tools,zstd,systemd-sysv,udev,dbus,libpam-systemd,kmod
 pkgs+=,iproute2,procps,openssh-server,ca-certificates,podman,crun,conmon,netavark,aardvark-dns
 pkgs+=,iptables,catatonit,uidmap,slirp4netns,dbus-user-session,jq,sudo,systemd-timesyncd
+# debootstrap does not resolve virtual packages: cloud-init's python3-cryptography needs cffi's.
+pkgs+=,cloud-init,python3-cffi-backend
 echo "build.sh: debootstrap (1-2 min)" >&2
 debootstrap --variant=minbase --include="$pkgs" --cache-dir="$CACHE_DIR/debs" \
     bookworm "$root" "$MIRROR" >"$work/debootstrap.log" 2>&1 || {
@@ -104,9 +108,11 @@ EOF
 rm -f "$root"/etc/ssh/ssh_host_*
 
 mkdir -p "$root/etc/containers"
-# The preloaded image lives in a read-only additional store that root and rootless users share.
-# A storage.conf must name runroot and graphroot for root; rootless users read only their own
-# file, so they get one too (core now, later users through /etc/skel).
+# Root finds the preloaded image in a read-only additional store. Rootless users cannot run from
+# it (its root-owned layers are unmapped in their user namespace, so the engine cannot create
+# /run/.containerenv and the like in the container), so each user gets a copy in their own store
+# owned by themselves (container uid 0), from /etc/skel for users made at provisioning. Their own
+# storage.conf keeps rootless engines from reading the system one's additional store.
 cat >"$root/etc/containers/storage.conf" <<'EOF'
 [storage]
 driver = "overlay"
@@ -117,8 +123,7 @@ additionalimagestores = ["/usr/lib/containers/storage"]
 EOF
 for d in "$root/etc/skel" "$root/home/core"; do
     mkdir -p "$d/.config/containers"
-    printf '[storage]\ndriver = "overlay"\n[storage.options]\nadditionalimagestores = ["/usr/lib/containers/storage"]\n' \
-        >"$d/.config/containers/storage.conf"
+    printf '[storage]\ndriver = "overlay"\n' >"$d/.config/containers/storage.conf"
 done
 chroot "$root" chown -R core:core /home/core/.config
 printf '[network]\nnetwork_backend = "netavark"\n' >"$root/etc/containers/containers.conf"
@@ -143,7 +148,8 @@ EOF
 cat >"$root/usr/local/sbin/machine-provision" <<'EOF'
 #!/bin/bash
 # Applies podman machine's Ignition subset (passwd.users, storage.directories/files/links,
-# systemd.units; data: URLs) from fw_cfg, or SSH keys from a NoCloud `cidata` seed.
+# systemd.units; data: URLs) from fw_cfg. A NoCloud `cidata` seed is cloud-init's job when it is
+# installed; without it, only the seed's SSH keys are applied here.
 set -u
 ign=/sys/firmware/qemu_fw_cfg/by_name/opt/com.coreos/config/raw
 log() { echo "machine-provision: $*" >&2; }
@@ -192,9 +198,9 @@ ign_unit() {
     [ "$4" = 1 ] && printf '%s' "$5" >"/etc/systemd/system/$1"
     case "$2" in
     true) START_UNITS+=("$1") ;;
-    false) systemctl disable "$1" 2>/dev/null || true ;;
+    false) systemctl --no-reload disable "$1" 2>/dev/null || true ;;
     esac
-    [ "$3" = true ] && systemctl mask "$1"
+    [ "$3" = true ] && systemctl --no-reload mask "$1"
     return 0
 }
 apply_ignition() {
@@ -202,9 +208,11 @@ apply_ignition() {
     jq -e '.ignition.version | startswith("3.")' "$1" >/dev/null || { log "not Ignition v3"; return 1; }
     script=$(jq -r -f /usr/local/lib/machine-provision/ign2sh.jq "$1") || return 1
     eval "$script"
+    # One reload: each reload reruns the generators, cloud-init's ds-identify among them, which
+    # costs seconds under TCG.
     systemctl daemon-reload
     for u in "${START_UNITS[@]}"; do
-        systemctl enable "$u" 2>/dev/null || true
+        systemctl --no-reload enable "$u" 2>/dev/null || true
         # Ignition enables units before systemd's first transaction; here boot is under way.
         systemctl start --no-block "$u" || true
     done
@@ -241,6 +249,11 @@ if [ -r "$ign" ]; then
     cat "$ign" >"$tmp"
     apply_ignition "$tmp" && log "applied Ignition config"
     rm -f "$tmp"
+elif [ -x /usr/bin/cloud-init ] && { blkid -L cidata || blkid -L CIDATA; } >/dev/null 2>&1; then
+    # cloud-init's ssh module installs the seed's host key; one made here would be thrown away.
+    log "NoCloud seed left to cloud-init"
+    mkdir -p /var/lib/machine && touch /var/lib/machine/provisioned
+    exit 0
 elif apply_nocloud; then
     log "applied NoCloud seed"
 else
@@ -268,7 +281,7 @@ EOF
 cat >"$root/etc/systemd/system/machine-ready.service" <<'EOF'
 [Unit]
 Description=Tell the host the machine is ready (virtio-serial)
-After=ssh.service podman.socket machine-provision.service
+After=ssh.service podman.socket machine-provision.service cloud-init.service
 # Ignition's own ready unit does it when the config brought one.
 ConditionPathExists=!/etc/systemd/system/ready.service
 [Service]
@@ -280,9 +293,28 @@ EOF
 chroot "$root" systemctl enable machine-provision.service machine-ready.service systemd-networkd.service \
     podman.socket ssh.service systemd-timesyncd.service >/dev/null 2>&1
 chroot "$root" systemctl --global enable podman.socket >/dev/null 2>&1
-chroot "$root" systemctl disable podman.service podman-auto-update.timer podman-restart.service \
-    systemd-networkd-wait-online.service apt-daily.timer apt-daily-upgrade.timer \
-    e2scrub_all.timer fstrim.timer >/dev/null 2>&1 || true
+
+# cloud-init: NoCloud only, and only when a seed is attached. ds-identify treats a list of one
+# source (plus None) as "always that one", so a second local source keeps it searching; finding
+# neither, it disables cloud-init for the boot (x86_64 default policy notfound=disabled).
+# The module lists keep what podman-remote's user-data uses: under TCG each one costs.
+cat >"$root/etc/cloud/cloud.cfg.d/90-machine.cfg" <<'EOF'
+datasource_list: [NoCloud, ConfigDrive, None]
+cloud_init_modules: [seed_random, bootcmd, write-files, set_hostname, update_hostname,
+  update_etc_hosts, ca-certs, users-groups, ssh]
+cloud_config_modules: [set-passwords, timezone, runcmd]
+cloud_final_modules: [write-files-deferred, scripts-per-once, scripts-per-boot,
+  scripts-per-instance, scripts-user, ssh-authkey-fingerprints, final-message]
+EOF
+chroot "$root" systemctl disable cloud-init-hotplugd.socket >/dev/null 2>&1 || true
+# Debian enables podman-auto-update.service itself at boot, not only its timer (~10 s of CPU).
+chroot "$root" systemctl disable podman.service podman-auto-update.timer podman-auto-update.service \
+    podman-restart.service systemd-networkd-wait-online.service apt-daily.timer \
+    apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer >/dev/null 2>&1 || true
+# Under TCG each of these early modprobes costs seconds; nothing here needs them at boot (the
+# kernel still loads loop/dm on first use).
+chroot "$root" systemctl mask modprobe@efi_pstore.service modprobe@dm_mod.service \
+    modprobe@loop.service modprobe@drm.service >/dev/null 2>&1
 
 cat >"$root/etc/initramfs-tools/modules" <<'EOF'
 virtio_pci
@@ -298,8 +330,7 @@ chroot "$root" update-initramfs -u -k all >/dev/null 2>&1
 
 # --- preloaded image: busybox-static as localhost/busybox ----------------------------------------
 bb="$work/busybox"
-# Everything the engine would otherwise create in the rootfs is already there: in a rootless
-# user namespace the shared store's root-owned directories are not writable.
+# The usual top-level directories, as in a distribution's base image.
 mkdir -p "$bb/bin" "$bb/etc" "$bb/proc" "$bb/sys" "$bb/dev" "$bb/run" "$bb/var" "$bb/root"
 install -d -m 1777 "$bb/tmp"
 ln -s /proc/mounts "$bb/etc/mtab"
@@ -319,9 +350,16 @@ podman --root "$root/usr/lib/containers/storage" --runroot "$runroot" \
 rm -rf "$runroot"
 # The libpod database records build-host paths; the guest makes its own.
 rm -rf "$root/usr/lib/containers/storage/libpod" "$root/usr/lib/containers/storage/db.sql"
-# Rootless users read it too.
 chmod -R a+rX "$root/usr/lib/containers/storage"
 chmod 0755 "$root/usr/lib/containers"
+# Each user's own copy: rootless storage keeps container uid 0 as the user's uid, and every file
+# of this image is uid 0, so the copy owned by the user is what the engine would have made.
+# useradd -m gives later users /etc/skel's copy owned by them.
+for d in "$root/etc/skel" "$root/home/core"; do
+    mkdir -p "$d/.local/share/containers"
+    cp -a "$root/usr/lib/containers/storage" "$d/.local/share/containers/storage"
+done
+chroot "$root" chown -R core:core /home/core/.local
 
 # --- trim ----------------------------------------------------------------------------------------
 rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/* \
