@@ -53,8 +53,15 @@ pub fn user_data(s: &ProvisionSpec) -> String {
         json!(["systemctl", "daemon-reload"]),
         json!(["systemctl", "enable", "--now", "podman.socket"]),
         json!(["systemctl", "--global", "enable", "podman.socket"]),
-        json!(["loginctl", "enable-linger", s.user]),
     ];
+    // The default engine's service starts with the boot (as with Ignition): its first start
+    // then overlaps the boot instead of delaying the first command after `machine start`.
+    runcmd.push(if s.rootful {
+        json!(["systemctl", "enable", "--now", "podman.service"])
+    } else {
+        json!(["systemctl", "--global", "enable", "podman.service"])
+    });
+    runcmd.push(json!(["loginctl", "enable-linger", s.user]));
     for (tag, target, kind, ro) in &s.mounts {
         let (unit, contents) = mount_unit(tag, target, kind, *ro);
         write_files
@@ -192,6 +199,22 @@ mod tests {
             "Ready must come after the volumes are mounted"
         );
         assert_eq!(ready, cmds.len() - 1);
+    }
+
+    #[test]
+    fn the_default_engine_starts_with_the_boot() {
+        let has = |rootful: bool, cmd: Value| {
+            let mut s = spec();
+            s.rootful = rootful;
+            let doc: Value =
+                serde_json::from_str(user_data(&s).strip_prefix("#cloud-config\n").unwrap())
+                    .unwrap();
+            doc["runcmd"].as_array().unwrap().contains(&cmd)
+        };
+        let user = json!(["systemctl", "--global", "enable", "podman.service"]);
+        let root = json!(["systemctl", "enable", "--now", "podman.service"]);
+        assert!(has(false, user.clone()) && !has(false, root.clone()));
+        assert!(has(true, root) && !has(true, user));
     }
 
     #[test]

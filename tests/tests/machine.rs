@@ -343,6 +343,26 @@ fn lifecycle_with_a_real_vm() {
     docker(&["images", "--format", "{{.Repository}}"])
         .assert_success()
         .assert_stdout_contains("localhost/busybox");
+    // Our client sends the default connection's commands through that socket (the watcher's
+    // open SSH session, no login per command); the other connection logs in itself.
+    let via = env.pr(&["--log-level", "debug", "ps", "-a"]);
+    via.assert_success()
+        .assert_stderr_contains(&format!("using the API server on unix://{sock}"));
+    let direct = env.pr(&["--log-level", "debug", "-c", &format!("{name}-root"), "ps"]);
+    direct.assert_success();
+    assert!(!direct.stderr.contains("using the API server"), "{direct}");
+    // The default engine's service was started with the boot, not by the first request.
+    env.pr(&[
+        "machine",
+        "ssh",
+        name,
+        "systemctl",
+        "--user",
+        "is-enabled",
+        "podman.service",
+    ])
+    .assert_success()
+    .assert_stdout_contains("enabled");
 
     // The guest host key is pinned with the machine, never added to the user's known_hosts.
     assert!(!env.path().join(".ssh/known_hosts").exists());
