@@ -58,6 +58,8 @@ apt-get update
 #   curl            bench/image-transfer.sh times the engine alone on its unix socket.
 #   unzip, curl     the installer test unpacks the Windows .zip for Wine and installs
 #                   with install.sh from a (file://) release URL, which it fetches with curl.
+#   tmux            a real terminal for the interactive tests (`run -it` under SIGINT,
+#                   interactive `machine ssh`).
 #
 # Deliberately not installed: uidmap, slirp4netns, fuse-overlayfs, buildah,
 # dbus-user-session (rootless podman only; the tests run rootful with the
@@ -70,7 +72,7 @@ apt-get install -y --no-install-recommends --allow-downgrades \
     docker-registry apache2-utils openssl \
     hyperfine musl-tools gcc-mingw-w64-x86-64 ca-certificates \
     qemu-system-x86 ovmf debootstrap dosfstools mtools systemd-boot-efi xz-utils zstd fdisk \
-    ignition iproute2 wine wine64 gcc-aarch64-linux-gnu file git python3 curl unzip \
+    ignition iproute2 wine wine64 gcc-aarch64-linux-gnu file git python3 curl unzip tmux \
     "qemu-utils=$qemu_version"
 
 # The Docker CLI, which the server tests (tests/tests/server.rs) point at our API socket.
