@@ -41,6 +41,7 @@
 mod cleanup;
 mod home;
 mod local;
+mod machine;
 mod netns;
 mod registry;
 mod run;
@@ -49,6 +50,7 @@ mod world;
 
 pub use home::{podman_remote_bin, Agent, Home};
 pub use local::{free_port, get_local, http_unix, parse_http_reply, wait_until};
+pub use machine::{cmdline, machine_image, pid_alive, MachineHome, MACHINE_BOOT, MACHINE_CMD};
 pub use netns::{RemoteHost, Sshd};
 pub use registry::{registry, Registry};
 pub use run::{describe, run, spawn_daemon, stop_daemon, try_run, Output};

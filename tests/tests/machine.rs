@@ -10,166 +10,23 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use e2e::{podman_remote_bin, run, Output};
+use e2e::*;
 use serde_json::Value;
 
 /// VMs are heavy under TCG on two cores: one at a time.
 static ONE_VM: Mutex<()> = Mutex::new(());
 
-const BOOT: Duration = Duration::from_secs(900);
-const CMD: Duration = Duration::from_secs(300);
+const CMD: Duration = MACHINE_CMD;
 
-/// The test image: built by the project's script (cached by a hash of the script).
-fn image() -> &'static Path {
-    static IMG: OnceLock<PathBuf> = OnceLock::new();
-    IMG.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("vm-image/build.sh");
-        let out = run(
-            Command::new(&script).env("LANG", "C"),
-            None,
-            Duration::from_secs(1800),
-        );
-        out.assert_success();
-        let p = PathBuf::from(out.stdout.lines().last().unwrap_or_default().trim());
-        assert!(p.is_file(), "build.sh printed no image path:\n{out}");
-        p
-    })
-}
-
-/// A private home for one test, and the QEMU/watcher processes to kill on drop.
-struct Env {
-    dir: tempfile::TempDir,
-    extra: Vec<(String, String)>,
-}
-
-impl Env {
-    fn new() -> Env {
-        // Short path: unix socket names must fit in 108 bytes.
-        let dir = tempfile::Builder::new()
-            .prefix("pm")
-            .tempdir_in("/tmp")
-            .unwrap();
-        for d in ["run", ".config", ".local/share", ".ssh"] {
-            std::fs::create_dir_all(dir.path().join(d)).unwrap();
-        }
-        Env { dir, extra: vec![] }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new(podman_remote_bin());
-        let h = self.path();
-        c.env_clear()
-            .env("HOME", h)
-            .env("XDG_CONFIG_HOME", h.join(".config"))
-            .env("XDG_DATA_HOME", h.join(".local/share"))
-            .env("XDG_RUNTIME_DIR", h.join("run"))
-            // Root's podman 4 connection file is /etc/containers/containers.conf otherwise.
-            .env(
-                "CONTAINERS_CONF",
-                h.join(".config/containers/containers.conf"),
-            )
-            .env("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
-            .env("USER", "root")
-            .env("LANG", "C")
-            .env(
-                "PODMAN_REMOTE_MACHINE_BOOT_TIMEOUT",
-                BOOT.as_secs().to_string(),
-            )
-            .env("PODMAN_REMOTE_MACHINE_CLOCK_CHECK", "3");
-        for (k, v) in &self.extra {
-            c.env(k, v);
-        }
-        c
-    }
-
-    fn pr(&self, args: &[&str]) -> Output {
-        run(self.cmd().args(args), None, CMD)
-    }
-
-    fn pr_boot(&self, args: &[&str]) -> Output {
-        run(self.cmd().args(args), None, BOOT + Duration::from_secs(60))
-    }
-
-    fn runtime(&self) -> PathBuf {
-        self.path().join("run/podman")
-    }
-
-    fn qemu_pid(&self, name: &str) -> Option<i32> {
-        let pid: i32 = std::fs::read_to_string(self.runtime().join(format!("{name}_vm.pid")))
-            .ok()?
-            .trim()
-            .parse()
-            .ok()?;
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-        // Only our QEMU: its command line names our runtime dir.
-        String::from_utf8_lossy(&cmdline)
-            .contains(&self.runtime().display().to_string())
-            .then_some(pid)
-    }
-
-    fn config_dir(&self) -> PathBuf {
-        self.path().join(".config/containers/podman/machine/qemu")
-    }
-
-    fn data_dir(&self) -> PathBuf {
-        self.path()
-            .join(".local/share/containers/podman/machine/qemu")
-    }
-
-    fn list(&self) -> Vec<Value> {
-        let out = self.pr(&["machine", "list", "--format", "json"]);
-        out.assert_success();
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}:\n{out}"))
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        // Kill whatever QEMU and watcher this home started, whatever state the test left.
-        let Ok(rd) = std::fs::read_dir(self.runtime()) else {
-            return;
-        };
-        for e in rd.flatten() {
-            let f = e.file_name().to_string_lossy().to_string();
-            if !(f.ends_with("_vm.pid") || f.ends_with("_watch.pid")) {
-                continue;
-            }
-            let Ok(pid) = std::fs::read_to_string(e.path()) else {
-                continue;
-            };
-            let Ok(pid) = pid.trim().parse::<i32>() else {
-                continue;
-            };
-            let ours = std::fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|c| {
-                    let c = String::from_utf8_lossy(&c);
-                    c.contains(&self.runtime().display().to_string()) || c.contains("__watch")
-                })
-                .unwrap_or(false);
-            if ours {
-                // SAFETY: kill(2) on a pid whose command line shows it is this test's.
-                unsafe {
-                    libc::kill(pid, libc::SIGKILL);
-                }
-            }
-        }
-    }
-}
-
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            !s.rsplit_once(')')
-                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
-        })
-        .unwrap_or(false)
+/// A private home whose watcher checks the guest clock every 3 s.
+fn new_env() -> MachineHome {
+    let mut h = MachineHome::new("pm");
+    h.extra
+        .push(("PODMAN_REMOTE_MACHINE_CLOCK_CHECK".into(), "3".into()));
+    h
 }
 
 fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
@@ -195,8 +52,8 @@ fn machine<'a>(list: &'a [Value], name: &str) -> &'a Value {
 #[test]
 fn lifecycle_with_a_real_vm() {
     let _one = ONE_VM.lock().unwrap_or_else(|e| e.into_inner());
-    let img = image();
-    let env = Env::new();
+    let img = machine_image();
+    let env = new_env();
     let name = "e2e-vm";
     // A host directory shared with the guest; the guest's rootless user writes into it too.
     let share = env.path().join("share");
@@ -473,7 +330,7 @@ fn lifecycle_with_a_real_vm() {
     unsafe {
         libc::kill(pid, libc::SIGKILL);
     }
-    wait_until("QEMU to die", Duration::from_secs(30), || !alive(pid));
+    wait_until("QEMU to die", Duration::from_secs(30), || !pid_alive(pid));
     let l = env.list();
     assert_eq!(machine(&l, name)["Running"], false);
     let insp = env.pr(&["machine", "inspect", "--format", "{{.State}}", name]);
@@ -516,7 +373,7 @@ fn lifecycle_with_a_real_vm() {
     let st = env.pr(&["machine", "stop", name]);
     st.assert_success()
         .assert_stdout_contains(&format!("Machine \"{name}\" stopped successfully"));
-    assert!(!alive(pid2));
+    assert!(!pid_alive(pid2));
     assert_eq!(machine(&env.list(), name)["Running"], false);
     // stop also ends the API socket.
     assert!(
@@ -545,8 +402,8 @@ fn lifecycle_with_a_real_vm() {
 #[test]
 fn cloud_init_nocloud_provisioning() {
     let _one = ONE_VM.lock().unwrap_or_else(|e| e.into_inner());
-    let img = image();
-    let env = Env::new();
+    let img = machine_image();
+    let env = new_env();
     let name = "e2e-ci";
     let share = env.path().join("share");
     std::fs::create_dir(&share).unwrap();
@@ -654,7 +511,7 @@ fn sha256(p: &Path) -> String {
 }
 
 /// `machine cp` both ways with equal contents, and missing sources on either side.
-fn machine_cp(env: &Env, name: &str) {
+fn machine_cp(env: &MachineHome, name: &str) {
     let dir = env.path().join("cp");
     std::fs::create_dir(&dir).unwrap();
     let up = dir.join("up.bin");
@@ -740,7 +597,7 @@ impl Term {
         )
     }
 
-    fn start(env: &Env, args: &[&str]) -> Term {
+    fn start(env: &MachineHome, args: &[&str]) -> Term {
         let q = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
         let c = env.cmd();
         let mut line = vec!["env".to_string(), "-i".to_string(), "TERM=screen".into()];
@@ -828,7 +685,7 @@ impl Drop for Term {
 
 /// `machine ssh NAME` without a command: a login shell on a PTY; what is typed runs, and the
 /// shell's exit status is the command's.
-fn interactive_ssh(env: &Env, name: &str) {
+fn interactive_ssh(env: &MachineHome, name: &str) {
     let t = Term::start(env, &["machine", "ssh", name]);
     t.wait_line("the guest's shell prompt", |l| {
         l.ends_with("$") && l.contains("core@")
@@ -846,8 +703,8 @@ fn interactive_ssh(env: &Env, name: &str) {
 /// duplicate init, rm without -f asks.
 #[test]
 fn bad_cases_without_booting() {
-    let img = image();
-    let env = Env::new();
+    let img = machine_image();
+    let env = new_env();
 
     for args in [
         vec!["machine", "start", "nope"],

@@ -14,148 +14,34 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use e2e::{podman_remote_bin, run, Output};
+use e2e::*;
 use serde_json::Value;
 
 /// VMs are heavy under TCG on two cores: one at a time in this binary.
 static ONE_VM: Mutex<()> = Mutex::new(());
 
-const BOOT: Duration = Duration::from_secs(900);
-const CMD: Duration = Duration::from_secs(300);
+const CMD: Duration = MACHINE_CMD;
+
 /// Hang detector for an interrupted command (not a speed measure: the rollback kills a VM and
 /// waits for it, which is quick even on a loaded machine).
 const ROLLBACK_BOUND: Duration = Duration::from_secs(120);
 
-/// The test image: built by the project's script (cached by a hash of the script).
-fn image() -> &'static Path {
-    static IMG: OnceLock<PathBuf> = OnceLock::new();
-    IMG.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("vm-image/build.sh");
-        let out = run(
-            Command::new(&script).env("LANG", "C"),
-            None,
-            Duration::from_secs(1800),
-        );
-        out.assert_success();
-        let p = PathBuf::from(out.stdout.lines().last().unwrap_or_default().trim());
-        assert!(p.is_file(), "build.sh printed no image path:\n{out}");
-        p
-    })
-}
+/// A private home for one test (`e2e::MachineHome`), with this file's checks.
+struct Env(MachineHome);
 
-/// A private home for one test; kills the QEMU and watcher processes it started on drop.
-struct Env {
-    dir: tempfile::TempDir,
+impl std::ops::Deref for Env {
+    type Target = MachineHome;
+    fn deref(&self) -> &MachineHome {
+        &self.0
+    }
 }
 
 impl Env {
     fn new() -> Env {
-        // Short path: unix socket names must fit in 108 bytes.
-        let dir = tempfile::Builder::new()
-            .prefix("pf")
-            .tempdir_in("/tmp")
-            .unwrap();
-        for d in ["run", ".config", ".local/share", ".ssh"] {
-            std::fs::create_dir_all(dir.path().join(d)).unwrap();
-        }
-        Env { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new(podman_remote_bin());
-        let h = self.path();
-        c.env_clear()
-            .env("HOME", h)
-            .env("XDG_CONFIG_HOME", h.join(".config"))
-            .env("XDG_DATA_HOME", h.join(".local/share"))
-            .env("XDG_RUNTIME_DIR", h.join("run"))
-            .env(
-                "CONTAINERS_CONF",
-                h.join(".config/containers/containers.conf"),
-            )
-            .env("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
-            .env("USER", "root")
-            .env("LANG", "C")
-            .env(
-                "PODMAN_REMOTE_MACHINE_BOOT_TIMEOUT",
-                BOOT.as_secs().to_string(),
-            );
-        c
-    }
-
-    fn pr(&self, args: &[&str]) -> Output {
-        run(self.cmd().args(args), None, CMD)
-    }
-
-    fn pr_boot(&self, args: &[&str]) -> Output {
-        run(self.cmd().args(args), None, BOOT + Duration::from_secs(60))
-    }
-
-    fn runtime(&self) -> PathBuf {
-        self.path().join("run/podman")
-    }
-
-    fn config_dir(&self) -> PathBuf {
-        self.path().join(".config/containers/podman/machine/qemu")
-    }
-
-    fn connections_file(&self) -> PathBuf {
-        self.path()
-            .join(".config/containers/podman-connections.json")
-    }
-
-    fn qemu_pid(&self, name: &str) -> Option<i32> {
-        let pid: i32 = std::fs::read_to_string(self.runtime().join(format!("{name}_vm.pid")))
-            .ok()?
-            .trim()
-            .parse()
-            .ok()?;
-        alive(pid).then_some(pid)?;
-        cmdline(pid)
-            .contains(&self.runtime().display().to_string())
-            .then_some(pid)
-    }
-
-    /// Every live QEMU of this home, pid file or not (an orphan would have none).
-    fn all_qemus(&self) -> Vec<i32> {
-        let rt = self.runtime().display().to_string();
-        let mut v = Vec::new();
-        for e in std::fs::read_dir("/proc").unwrap().flatten() {
-            let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-                continue;
-            };
-            let c = cmdline(pid);
-            if c.contains("qemu-system") && c.contains(&rt) && alive(pid) {
-                v.push(pid);
-            }
-        }
-        v
-    }
-
-    /// Every live watcher (`machine __watch`) of this home.
-    fn all_watchers(&self) -> Vec<i32> {
-        let home = self.path().display().to_string();
-        let mut v = Vec::new();
-        for e in std::fs::read_dir("/proc").unwrap().flatten() {
-            let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-                continue;
-            };
-            let c = cmdline(pid);
-            let env = std::fs::read(format!("/proc/{pid}/environ"))
-                .map(|b| String::from_utf8_lossy(&b).to_string())
-                .unwrap_or_default();
-            if c.contains("__watch") && env.contains(&home) && alive(pid) {
-                v.push(pid);
-            }
-        }
-        v
+        Env(MachineHome::new("pf"))
     }
 
     fn state(&self, name: &str) -> String {
@@ -205,32 +91,6 @@ impl Env {
         assert_eq!(row["Running"], false, "{what}: {row}");
         assert_eq!(row["Starting"], false, "{what}: {row}");
     }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        for pid in self.all_qemus().into_iter().chain(self.all_watchers()) {
-            // SAFETY: kill(2) on a pid whose command line/environment shows it is this test's.
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-            }
-        }
-    }
-}
-
-fn cmdline(pid: i32) -> String {
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .unwrap_or_default()
-}
-
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            !s.rsplit_once(')')
-                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
-        })
-        .unwrap_or(false)
 }
 
 fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
@@ -697,7 +557,7 @@ fn scanned_key(port: u16) -> Option<String> {
 fn interrupted_boots_and_a_recreated_vm() {
     let _one = ONE_VM.lock().unwrap_or_else(|e| e.into_inner());
     let t0 = Instant::now();
-    let img = image();
+    let img = machine_image();
     let env = Env::new();
     let name = "fvm";
 
@@ -727,7 +587,7 @@ fn interrupted_boots_and_a_recreated_vm() {
     assert!(out.contains("Machine init complete"), "{all}");
     assert!(out.contains("Received a terminate signal"), "{all}");
     assert!(out.contains("Machine command rollback completed"), "{all}");
-    assert!(!alive(pid), "the booting QEMU {pid} survived:\n{all}");
+    assert!(!pid_alive(pid), "the booting QEMU {pid} survived:\n{all}");
     env.assert_cleanly_stopped(name, "after SIGINT in init --now");
     // The machine itself was created: init had completed before the boot.
     assert!(env.config_dir().join(format!("{name}.json")).is_file());
@@ -742,7 +602,7 @@ fn interrupted_boots_and_a_recreated_vm() {
     let all = format!("exit {code}\n--- stdout\n{out}--- stderr\n{err}");
     assert_eq!(code, 1, "{all}");
     assert!(out.contains("Received a terminate signal"), "{all}");
-    assert!(!alive(pid), "the booting QEMU {pid} survived:\n{all}");
+    assert!(!pid_alive(pid), "the booting QEMU {pid} survived:\n{all}");
     env.assert_cleanly_stopped(name, "after SIGINT in start");
 
     // 3. The next start works and the machine is usable.

@@ -13,52 +13,30 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use e2e::{podman_remote_bin, run, spawn_daemon, stop_daemon, Output};
+use e2e::*;
 use serde_json::{json, Value};
 
-const CMD: Duration = Duration::from_secs(300);
+const CMD: Duration = MACHINE_CMD;
 
-/// A private home for one test: HOME and XDG dirs, nothing inherited but PATH.
-struct Env {
-    dir: tempfile::TempDir,
-    extra: Vec<(String, String)>,
+/// A private home for one test (`e2e::MachineHome`), with this file's helpers.
+struct Env(MachineHome);
+
+impl std::ops::Deref for Env {
+    type Target = MachineHome;
+    fn deref(&self) -> &MachineHome {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Env {
+    fn deref_mut(&mut self) -> &mut MachineHome {
+        &mut self.0
+    }
 }
 
 impl Env {
     fn new() -> Env {
-        let dir = tempfile::Builder::new()
-            .prefix("pmi")
-            .tempdir_in("/tmp")
-            .unwrap();
-        for d in ["run", ".config", ".local/share", ".ssh"] {
-            std::fs::create_dir_all(dir.path().join(d)).unwrap();
-        }
-        Env { dir, extra: vec![] }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn pr(&self, args: &[&str]) -> Output {
-        let mut c = Command::new(podman_remote_bin());
-        let h = self.path();
-        c.env_clear()
-            .env("HOME", h)
-            .env("XDG_CONFIG_HOME", h.join(".config"))
-            .env("XDG_DATA_HOME", h.join(".local/share"))
-            .env("XDG_RUNTIME_DIR", h.join("run"))
-            .env(
-                "CONTAINERS_CONF",
-                h.join(".config/containers/containers.conf"),
-            )
-            .env("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
-            .env("USER", "root")
-            .env("LANG", "C");
-        for (k, v) in &self.extra {
-            c.env(k, v);
-        }
-        run(c.args(args), None, CMD)
+        Env(MachineHome::new("pmi"))
     }
 
     /// `machine init --image IMAGE --disk-size 1 NAME`.
@@ -72,15 +50,6 @@ impl Env {
             image,
             name,
         ])
-    }
-
-    fn config_dir(&self) -> PathBuf {
-        self.path().join(".config/containers/podman/machine/qemu")
-    }
-
-    fn data_dir(&self) -> PathBuf {
-        self.path()
-            .join(".local/share/containers/podman/machine/qemu")
     }
 
     fn cache(&self) -> PathBuf {
